@@ -1,0 +1,1 @@
+"""Analyses shared by every rule: names and aliases, value lifetime, loops, constants."""

@@ -1,0 +1,171 @@
+"""``[tool.memlint]`` from pyproject.toml: the one config loader for the CLI,
+the pre-commit hook and (for rule options) the flake8 plugin."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Final
+
+from memlint import _toml
+from memlint.options import OptionError, parse_byte_size, parse_str_list
+from memlint.registry import all_options, is_known_selector
+
+DEFAULT_EXCLUDE: Final = (
+    ".git", ".hg", ".svn", ".venv", "venv", "__pycache__", "build", "dist", ".tox", ".nox",
+    "node_modules", "site-packages", ".eggs", ".mypy_cache", ".pytest_cache", ".ruff_cache",
+    ".memlint_cache",
+)
+DEFAULT_MAX_FILE_SIZE: Final = 10 * 1000 * 1000
+
+_LIST_KEYS: Final = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
+_CODE_KEYS: Final = ("select", "ignore", "extend-select")
+
+
+class ConfigError(Exception):
+    """A configuration problem: printed as one line, exit status 2."""
+
+
+@dataclass(slots=True)
+class Config:
+    """Effective settings before the per-file view (per-file-ignores)."""
+
+    source: Path | None = None
+    root: Path = field(default_factory=Path.cwd)
+    select: list[str] | None = None
+    ignore: list[str] = field(default_factory=list)
+    extend_select: list[str] = field(default_factory=list)
+    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    exclude: list[str] = field(default_factory=lambda: list(DEFAULT_EXCLUDE))
+    extend_exclude: list[str] = field(default_factory=list)
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def with_overrides(self, **changes: Any) -> Config:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest pyproject.toml with a [tool.memlint] table, walking up."""
+    directory = start.resolve()
+    for candidate in (directory, *directory.parents):
+        path = candidate / "pyproject.toml"
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        # Parse only files that can hold the table: an unrelated broken
+        # pyproject.toml higher up is not memlint's business.
+        if "memlint" in text:
+            data = _read_toml(path)
+            if isinstance(data.get("tool"), dict) and "memlint" in data["tool"]:
+                return path
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    try:
+        return _toml.loads(text)
+    except _toml.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def load_config(explicit: Path | None = None, start: Path | None = None) -> Config:
+    """Load ``[tool.memlint]`` from ``explicit`` or the nearest pyproject.toml."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"{explicit}: config file not found")
+        data = _read_toml(explicit)
+        table = data.get("tool", {}).get("memlint") if isinstance(data.get("tool"), dict) else None
+        if table is None:
+            # A dedicated memlint.toml may hold the keys at top level.
+            table = data if explicit.name != "pyproject.toml" else {}
+        return parse_table(table, explicit)
+    found = find_pyproject(start or Path.cwd())
+    if found is None:
+        return Config()
+    return parse_table(_read_toml(found)["tool"]["memlint"], found)
+
+
+def parse_table(table: object, source: Path) -> Config:
+    """Validate a ``[tool.memlint]`` table; every error names file and key."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{source}: [tool.memlint] must be a table")
+    config = Config(source=source, root=source.parent.resolve())
+    known_options = all_options()
+    raw_options: dict[str, Any] = {}
+    for key, value in table.items():
+        where = f"{source}: tool.memlint.{key}"
+        if key in _LIST_KEYS:
+            try:
+                values = parse_str_list(value) if not isinstance(value, str) else _reject_string(value)
+            except OptionError as exc:
+                raise ConfigError(f"{where}: {exc}") from None
+            if key in _CODE_KEYS:
+                _check_codes(values, where)
+            setattr(config, key.replace("-", "_"), values)
+        elif key == "per-file-ignores":
+            config.per_file_ignores = _parse_per_file_ignores(value, where)
+        elif key == "max-file-size":
+            try:
+                config.max_file_size = parse_byte_size(value)
+            except OptionError as exc:
+                raise ConfigError(f"{where}: {exc}") from None
+        elif key in known_options:
+            raw_options[key] = value
+        else:
+            raise ConfigError(f"{where}: unknown key")
+    config.options = resolve_options(raw_options, str(source))
+    return config
+
+
+def _reject_string(value: str) -> list[str]:
+    raise OptionError(f"expected a list of strings, got the string {value!r}")
+
+
+def _check_codes(values: list[str], where: str) -> None:
+    for value in values:
+        if not is_known_selector(value):
+            raise ConfigError(f"{where}: unknown rule code {value!r}")
+
+
+def _parse_per_file_ignores(value: object, where: str) -> dict[str, list[str]]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: expected a table of glob = [codes]")
+    out: dict[str, list[str]] = {}
+    for pattern, codes in value.items():
+        try:
+            parsed = parse_str_list(codes)
+        except OptionError as exc:
+            raise ConfigError(f"{where}.{pattern!r}: {exc}") from None
+        _check_codes(parsed, f"{where}.{pattern!r}")
+        out[pattern] = parsed
+    return out
+
+
+def resolve_options(raw: dict[str, Any], source: str) -> dict[str, Any]:
+    """Rule option values by attribute name, defaults filled in, types checked."""
+    known = all_options()
+    values = {option.attr: option.default for option in known.values()}
+    for key, value in raw.items():
+        option = known.get(key)
+        if option is None:
+            raise ConfigError(f"{source}: {key}: unknown option")
+        try:
+            values[option.attr] = option.parse(value)
+        except OptionError as exc:
+            raise ConfigError(f"{source}: {key}: {exc}") from None
+    return values
+
+
+def relative_posix(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` in POSIX form, for glob matching."""
+    try:
+        return Path(os.path.relpath(path.resolve(), root)).as_posix()
+    except ValueError:
+        return path.as_posix()

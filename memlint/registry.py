@@ -1,0 +1,136 @@
+"""Finds the rules in ``memlint.rules`` once per process and selects among them."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Final
+
+from memlint.diagnostic import Family
+from memlint.options import Option
+from memlint.rule import Rule
+
+CODE_RE: Final = re.compile(r"^MEM\d{3}$")
+NAME_RE: Final = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True, slots=True)
+class RunCode:
+    """A code the engine itself reports (no visitor behind it)."""
+
+    code: str
+    name: str
+    family: Family
+    default: bool
+    message: str
+    doc: str
+
+
+SYNTAX_ERROR: Final = RunCode(
+    "MEM001", "syntax-error", Family.RUN, True, "file cannot be parsed",
+    "The file could not be parsed (or decoded), so no rule could check it. "
+    "The parser's line, column and message are reported; the run goes on.",
+)
+INTERNAL_ERROR: Final = RunCode(
+    "MEM002", "internal-error", Family.RUN, True, "a rule failed on this file",
+    "A rule raised an exception on this file. The other rules and files still "
+    "ran; the exit status is 2. Please report it with the file that triggers it.",
+)
+RUN_CODES: Final = (SYNTAX_ERROR, INTERNAL_ERROR)
+
+
+class RegistryError(Exception):
+    """A rule module that breaks the registry's contract."""
+
+
+@lru_cache(maxsize=1)
+def all_rules() -> tuple[type[Rule], ...]:
+    """Every rule class in ``memlint.rules``, sorted by code."""
+    package = importlib.import_module("memlint.rules")
+    found: dict[str, type[Rule]] = {}
+    names: set[str] = set()
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"memlint.rules.{info.name}")
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, Rule) and value.__module__ == module.__name__ and "code" in vars(value):
+                _validate(value)
+                if value.code in found or value.name in names:
+                    raise RegistryError(f"duplicate rule {value.code} {value.name}")
+                found[value.code] = value
+                names.add(value.name)
+    return tuple(found[code] for code in sorted(found))
+
+
+def _validate(rule: type[Rule]) -> None:
+    if not CODE_RE.match(rule.code) or rule.code[:4] in ("MEM0",):
+        raise RegistryError(f"{rule.__name__}: bad code {rule.code!r}")
+    if not NAME_RE.match(rule.name):
+        raise RegistryError(f"{rule.__name__}: name {rule.name!r} is not kebab-case")
+    if not isinstance(rule.family, Family) or rule.family is Family.RUN:
+        raise RegistryError(f"{rule.__name__}: bad family")
+
+
+def rule_by_code(code: str) -> type[Rule] | None:
+    for rule in all_rules():
+        if rule.code == code.upper():
+            return rule
+    return None
+
+
+def all_codes() -> tuple[str, ...]:
+    return tuple(r.code for r in RUN_CODES) + tuple(r.code for r in all_rules())
+
+
+def all_options() -> dict[str, Option]:
+    """Every rule option by config key (declarations of one key must agree)."""
+    options: dict[str, Option] = {}
+    for rule in all_rules():
+        for option in rule.options:
+            known = options.setdefault(option.key, option)
+            if known.default != option.default:
+                raise RegistryError(f"option {option.key!r} declared with two defaults")
+    return options
+
+
+def is_known_selector(selector: str) -> bool:
+    """A code or code prefix (``MEM``, ``MEM2``, ``MEM201``) that names at least one rule."""
+    selector = selector.upper()
+    return any(code.startswith(selector) for code in all_codes())
+
+
+def select_codes(
+    select: Iterable[str] | None,
+    ignore: Iterable[str] = (),
+    extend_select: Iterable[str] = (),
+) -> frozenset[str]:
+    """The enabled codes, ruff-style: the most specific matching prefix wins.
+
+    ``select=None`` means the default rules. ``MEM`` selects every rule,
+    opt-in ones included. On a tie between select and ignore, ignore wins.
+    """
+    # (prefix, enable?, specificity). The default set counts as selecting
+    # "MEM": any explicit ignore, even `--ignore MEM`, overrides it.
+    selectors: list[tuple[str, bool, int]] = []
+    if select is None:
+        base = {rule.code for rule in all_rules() if rule.default} | {r.code for r in RUN_CODES}
+        selectors.extend((code, True, len("MEM")) for code in base)
+    else:
+        selectors.extend((s.upper(), True, len(s)) for s in select)
+    selectors.extend((s.upper(), True, len(s)) for s in extend_select)
+    selectors.extend((s.upper(), False, len(s)) for s in ignore)
+
+    enabled: set[str] = set()
+    for code in all_codes():
+        best_len, best_on = -1, False
+        for prefix, on, specificity in selectors:
+            if code.startswith(prefix) and (specificity > best_len or (specificity == best_len and not on)):
+                best_len, best_on = specificity, on
+        if best_on:
+            enabled.add(code)
+    return frozenset(enabled)

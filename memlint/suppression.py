@@ -1,0 +1,41 @@
+"""``# noqa`` and ``# memlint: skip-file`` comments, parsed the way flake8 does."""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+# flake8's own pattern (flake8/defaults.py): `# noqa`, `# noqa: A1,B2`, `#noqa:A1 B2`.
+NOQA_INLINE: Final = re.compile(
+    r"#\s*noqa"
+    r"(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+)?(?:[A-Z][0-9]+(?:[,\s]+)?)*))?",
+    re.IGNORECASE,
+)
+_CODE: Final = re.compile(r"[A-Z][0-9]+", re.IGNORECASE)
+SKIP_FILE: Final = re.compile(r"^\s*#\s*memlint\s*:\s*skip-file\s*$", re.MULTILINE | re.IGNORECASE)
+
+
+def noqa_codes(line: str) -> frozenset[str] | None:
+    """None: no noqa on this line; empty set: blanket noqa; else the codes."""
+    if "noqa" not in line.lower():
+        return None
+    match = NOQA_INLINE.search(line)
+    if match is None:
+        return None
+    codes = match.group("codes")
+    if not codes:
+        return frozenset()
+    return frozenset(code.upper() for code in _CODE.findall(codes))
+
+
+def is_suppressed(code: str, line_text: str) -> bool:
+    """Whether a finding of ``code`` on a line with this text is silenced."""
+    codes = noqa_codes(line_text)
+    if codes is None:
+        return False
+    # flake8 matches listed codes as prefixes: `# noqa: MEM2` silences MEM201.
+    return not codes or any(code.startswith(listed) for listed in codes)
+
+
+def skips_file(source: str) -> bool:
+    return "memlint" in source and SKIP_FILE.search(source) is not None
