@@ -1,0 +1,127 @@
+"""What creates a resource, which rule owns it, and what releases it.
+
+One table for the whole resource family (MEM201-MEM204) and for the rules
+that need to know which values are files (MEM401/MEM402). Keys are
+qualified names as ``memlint.analysis.names`` spells them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceKind:
+    """A kind of resource: the rule that reports it and how it is released."""
+
+    code: str
+    label: str  # how messages name it, e.g. "file", "subprocess.Popen"
+    release: frozenset[str]  # methods that release it
+    cure: str  # the fix, in a message fragment
+
+
+_FILE = ResourceKind("MEM201", "file", frozenset({"close"}), "use `with ... as f:` so it is closed on every path")
+_TEMPDIR = ResourceKind("MEM201", "temporary directory", frozenset({"cleanup"}), "use `with tempfile.TemporaryDirectory() as d:`")
+_MMAP = ResourceKind("MEM201", "memory map", frozenset({"close"}), "use `with mmap.mmap(...) as m:`")
+_CONNECTION = ResourceKind("MEM202", "connection", frozenset({"close"}), "use `with` or close it in a `finally`")
+_SELECTOR = ResourceKind("MEM202", "selector", frozenset({"close"}), "use `with` or close it in a `finally`")
+_SQLITE = ResourceKind(
+    "MEM202", "sqlite3 connection", frozenset({"close"}),
+    "close it in a `finally` or use `with contextlib.closing(sqlite3.connect(...))` (its own `with` only commits)",
+)
+_POPEN = ResourceKind(
+    "MEM203", "subprocess.Popen", frozenset({"wait", "communicate"}),
+    "use `with subprocess.Popen(...) as p:` or call `p.communicate()`/`p.wait()`",
+)
+_EXECUTOR = ResourceKind(
+    "MEM204", "executor", frozenset({"shutdown"}),
+    "use `with ThreadPoolExecutor() as pool:` or call `pool.shutdown()`",
+)
+_POOL = ResourceKind(
+    "MEM204", "process pool", frozenset({"close", "terminate"}),
+    "use `with Pool() as pool:` or call `pool.close()` and `pool.join()`",
+)
+
+FILE_OPENERS: Final[dict[str, ResourceKind]] = {
+    "builtins.open": _FILE,
+    "io.open": _FILE,
+    "io.FileIO": _FILE,
+    "codecs.open": _FILE,
+    "os.fdopen": _FILE,
+    "pathlib.Path().open": _FILE,
+    "pathlib.PurePath().open": _FILE,
+    "gzip.open": _FILE,
+    "gzip.GzipFile": _FILE,
+    "bz2.open": _FILE,
+    "bz2.BZ2File": _FILE,
+    "lzma.open": _FILE,
+    "lzma.LZMAFile": _FILE,
+    "tarfile.open": _FILE,
+    "tarfile.TarFile": _FILE,
+    "zipfile.ZipFile": _FILE,
+    "tempfile.TemporaryFile": _FILE,
+    "tempfile.NamedTemporaryFile": _FILE,
+    "tempfile.SpooledTemporaryFile": _FILE,
+    "tempfile.TemporaryDirectory": _TEMPDIR,
+    "mmap.mmap": _MMAP,
+    "wave.open": _FILE,
+    "shelve.open": _FILE,
+    "dbm.open": _FILE,
+}
+
+CONNECTIONS: Final[dict[str, ResourceKind]] = {
+    "socket.socket": _CONNECTION,
+    "socket.create_connection": _CONNECTION,
+    "socket.socketpair": _CONNECTION,
+    "sqlite3.connect": _SQLITE,
+    "urllib.request.urlopen": _CONNECTION,
+    "http.client.HTTPConnection": _CONNECTION,
+    "http.client.HTTPSConnection": _CONNECTION,
+    "ftplib.FTP": _CONNECTION,
+    "ftplib.FTP_TLS": _CONNECTION,
+    "smtplib.SMTP": _CONNECTION,
+    "smtplib.SMTP_SSL": _CONNECTION,
+    "smtplib.LMTP": _CONNECTION,
+    "poplib.POP3": _CONNECTION,
+    "poplib.POP3_SSL": _CONNECTION,
+    "imaplib.IMAP4": _CONNECTION,
+    "imaplib.IMAP4_SSL": _CONNECTION,
+    "requests.Session": _CONNECTION,
+    "requests.session": _CONNECTION,
+    "httpx.Client": _CONNECTION,
+    "httpx.AsyncClient": _CONNECTION,
+    "aiohttp.ClientSession": _CONNECTION,
+    "multiprocessing.connection.Client": _CONNECTION,
+    "multiprocessing.connection.Listener": _CONNECTION,
+    "selectors.DefaultSelector": _SELECTOR,
+}
+
+PROCESSES: Final[dict[str, ResourceKind]] = {
+    "subprocess.Popen": _POPEN,
+}
+
+EXECUTORS: Final[dict[str, ResourceKind]] = {
+    "concurrent.futures.ThreadPoolExecutor": _EXECUTOR,
+    "concurrent.futures.ProcessPoolExecutor": _EXECUTOR,
+    "concurrent.futures.thread.ThreadPoolExecutor": _EXECUTOR,
+    "concurrent.futures.process.ProcessPoolExecutor": _EXECUTOR,
+    "multiprocessing.Pool": _POOL,
+    "multiprocessing.pool.Pool": _POOL,
+    "multiprocessing.pool.ThreadPool": _POOL,
+    "multiprocessing.dummy.Pool": _POOL,
+}
+
+RESOURCES: Final[dict[str, ResourceKind]] = {**FILE_OPENERS, **CONNECTIONS, **PROCESSES, **EXECUTORS}
+
+
+def resource_kind(qualified_name: str | None) -> ResourceKind | None:
+    """The kind of resource a call to ``qualified_name`` creates, if any."""
+    if qualified_name is None:
+        return None
+    return RESOURCES.get(qualified_name)
+
+
+def trigger_words(table: dict[str, ResourceKind]) -> tuple[str, ...]:
+    """Words one of which a file must contain to create any resource of ``table``."""
+    return tuple(sorted({name.rsplit(".", 1)[-1].removesuffix("()") for name in table}))
