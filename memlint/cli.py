@@ -1,0 +1,253 @@
+"""The ``memlint`` command: ``check`` (the default), ``rules`` and ``rule CODE``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+from memlint import __version__
+from memlint.config import Config, ConfigError, load_config
+from memlint.discovery import Discovery
+from memlint.docs import rule_text
+from memlint.options import OptionError, parse_str_list
+from memlint.registry import RUN_CODES, all_rules, is_known_selector, rule_by_code
+from memlint.report.base import Reporter
+from memlint.report.github import GithubReporter
+from memlint.report.json_report import JsonReporter
+from memlint.report.sarif import SarifReporter
+from memlint.report.summary import Summary
+from memlint.report.text import TextReporter
+from memlint.runner import Selection, default_jobs, run
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+REPORTERS: dict[str, type[Reporter]] = {
+    "text": TextReporter,
+    "json": JsonReporter,
+    "sarif": SarifReporter,
+    "github": GithubReporter,
+}
+
+
+class UsageError(Exception):
+    """A bad command line: one line on stderr, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def _codes(value: str) -> list[str]:
+    codes = [code.strip().upper() for code in value.split(",") if code.strip()]
+    for code in codes:
+        if not is_known_selector(code):
+            raise argparse.ArgumentTypeError(f"unknown rule code or prefix {code!r}")
+    return codes
+
+
+def _jobs(value: str) -> int:
+    if value == "auto":
+        return default_jobs()
+    try:
+        jobs = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'auto', got {value!r}") from None
+    if jobs < 1:
+        raise argparse.ArgumentTypeError("--jobs must be at least 1")
+    return jobs
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="memlint",
+        description="Find memory leaks and out-of-memory risks in Python code.",
+        epilog="Subcommands: `memlint rules` lists the rules, `memlint rule CODE` explains one.",
+    )
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
+    parser.add_argument("--select", type=_codes, help="codes or prefixes to enable instead of the defaults (MEM = all rules)")
+    parser.add_argument("--extend-select", type=_codes, help="codes or prefixes to enable in addition")
+    parser.add_argument("--ignore", type=_codes, help="codes or prefixes to disable")
+    parser.add_argument("--exclude", type=parse_str_list, help="glob patterns to skip, replacing the defaults")
+    parser.add_argument("--extend-exclude", type=parse_str_list, help="glob patterns to skip in addition")
+    parser.add_argument("--format", choices=sorted(REPORTERS), default="text", help="output format (default: text)")
+    parser.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE (atomically)")
+    parser.add_argument("--statistics", action="store_true", help="print a count per code")
+    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    parser.add_argument("--jobs", "-j", type=_jobs, default=None, metavar="N", help="worker processes (default: all cores)")
+    parser.add_argument("--config", metavar="FILE", help="read [tool.memlint] from FILE instead of the nearest pyproject.toml")
+    parser.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
+    parser.add_argument("--quiet", "-q", action="store_true", help="print findings only, no summary")
+    parser.add_argument("--version", action="version", version=f"memlint {__version__}")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _dispatch(args_list)
+    except UsageError as exc:
+        sys.stderr.write(f"memlint: error: {exc}\n")
+        return EXIT_ERROR
+    except ConfigError as exc:
+        sys.stderr.write(f"memlint: config error: {exc}\n")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        sys.stderr.write("memlint: interrupted\n")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # `memlint | head`: the reader left; say nothing more.
+        _silence_stdout()
+        return EXIT_CLEAN
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass
+
+
+def _dispatch(argv: list[str]) -> int:
+    if argv and argv[0] == "rules":
+        return _list_rules(argv[1:])
+    if argv and argv[0] == "rule":
+        return _explain_rule(argv[1:])
+    if argv and argv[0] == "check":
+        argv = argv[1:]
+    return check(build_parser().parse_args(argv))
+
+
+def _list_rules(argv: list[str]) -> int:
+    if argv:
+        raise UsageError("`memlint rules` takes no arguments")
+    rows = [(r.code, r.name, r.family.value, "yes") for r in RUN_CODES]
+    rows += [(r.code, r.name, r.family.value, "yes" if r.default else "no (opt-in)") for r in all_rules()]
+    sys.stdout.write(f"{'code':<8}{'name':<36}{'family':<11}default\n")
+    for code, name, family, default in rows:
+        sys.stdout.write(f"{code:<8}{name:<36}{family:<11}{default}\n")
+    return EXIT_CLEAN
+
+
+def _explain_rule(argv: list[str]) -> int:
+    if len(argv) != 1:
+        raise UsageError("usage: memlint rule CODE")
+    code = argv[0].upper()
+    text = rule_text(code)
+    if text is None:
+        raise UsageError(f"unknown rule {argv[0]!r}; `memlint rules` lists them")
+    sys.stdout.write(text)
+    return EXIT_CLEAN
+
+
+def effective_config(args: argparse.Namespace) -> Config:
+    config = load_config(Path(args.config) if args.config else None)
+    config = config.with_overrides(
+        select=args.select,
+        ignore=(config.ignore + args.ignore) if args.ignore else None,
+        extend_select=(config.extend_select + args.extend_select) if args.extend_select else None,
+        exclude=args.exclude,
+        extend_exclude=(config.extend_exclude + args.extend_exclude) if args.extend_exclude else None,
+    )
+    return config
+
+
+def check(args: argparse.Namespace) -> int:
+    config = effective_config(args)
+    selection = Selection(config)
+    paths = args.paths or ["."]
+    jobs = args.jobs or default_jobs()
+    summary = Summary()
+    discovery = Discovery(config.exclude + config.extend_exclude, config.root)
+    files: list[str] = []
+    for found in discovery.files(paths):
+        if found.problem is None:
+            files.append(found.path)
+        elif found.fatal:
+            summary.errors.append((found.path, found.problem))
+            sys.stderr.write(f"memlint: error: {found.path}: {found.problem}\n")
+        else:
+            summary.skipped.append((found.path, found.problem))
+    # A file reached twice (named and inside a named directory) is checked once.
+    files = list(dict.fromkeys(files))
+
+    out, finalize = _open_output(args.output)
+    try:
+        color = args.format == "text" and args.output is None and _wants_color(sys.stdout)
+        reporter = REPORTERS[args.format](out, color=color, statistics=args.statistics, show_summary=not args.quiet)
+        progress = _Progress(len(files)) if sys.stderr.isatty() and len(files) > 50 else None
+        for result in run(files, selection, min(jobs, max(len(files), 1))):
+            summary.add(result)
+            reporter.file(result)
+            if progress is not None:
+                progress.step()
+        if progress is not None:
+            progress.done()
+        reporter.finish(summary)
+        finalize(True)
+    except BaseException:
+        finalize(False)
+        raise
+
+    if summary.errors or summary.internal_errors:
+        return EXIT_ERROR
+    if summary.findings and not args.exit_zero:
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def _wants_color(stream: IO[str]) -> bool:
+    return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
+
+
+def _open_output(path: str | None) -> tuple[IO[str], callable]:  # type: ignore[valid-type]
+    """stdout, or a temporary file next to ``path`` renamed into place on success."""
+    if path is None:
+        return sys.stdout, lambda ok: sys.stdout.flush()
+    import tempfile
+
+    target = Path(path)
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    stream = os.fdopen(fd, "w", encoding="utf-8")
+
+    def finalize(ok: bool) -> None:
+        stream.close()
+        if ok:
+            os.replace(temporary, target)
+        else:
+            os.unlink(temporary)
+
+    return stream, finalize
+
+
+class _Progress:
+    """``[n/N]`` on stderr, redrawn at most five times a second."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.done_count = 0
+        self.last = 0.0
+
+    def step(self) -> None:
+        self.done_count += 1
+        now = time.monotonic()
+        if now - self.last > 0.2:
+            self.last = now
+            sys.stderr.write(f"\rmemlint: {self.done_count}/{self.total} files")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        sys.stderr.write("\r\033[K")
+        sys.stderr.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
