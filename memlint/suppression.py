@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from typing import Final
 
-# flake8's own pattern (flake8/defaults.py): `# noqa`, `# noqa: A1,B2`, `#noqa:A1 B2`.
+# flake8's pattern (flake8/defaults.py), also accepting `#noqa` as ruff does:
+# `# noqa`, `# noqa: MEM201`, `# noqa:MEM201,MEM202`, `# NOQA: MEM201 MEM202`.
 NOQA_INLINE: Final = re.compile(
-    r"#\s*noqa"
-    r"(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+)?(?:[A-Z][0-9]+(?:[,\s]+)?)*))?",
+    r"#\s*noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?",
     re.IGNORECASE,
 )
-_CODE: Final = re.compile(r"[A-Z][0-9]+", re.IGNORECASE)
+_CODE: Final = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
 SKIP_FILE: Final = re.compile(r"^\s*#\s*memlint\s*:\s*skip-file\s*$", re.MULTILINE | re.IGNORECASE)
 
 
