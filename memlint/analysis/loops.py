@@ -73,3 +73,55 @@ def is_endless(loop: cst.CSTNode) -> bool:
     if next(leaving_statements(loop), None) is not None:
         return False
     return not calls_exit(loop.body)
+
+
+# Calls that, inside a loop, are taken as checking a stop signal: ``Event.is_set()``,
+# ``Event.wait(timeout)`` (its result usually decides whether to go on).
+STOP_CHECKS = frozenset({"is_set", "isSet", "wait"})
+
+
+def checks_stop_signal(loop: cst.CSTNode) -> bool:
+    """Whether the loop body calls ``x.is_set()``/``x.wait(...)`` (an ``Event``-style stop signal)."""
+    for child in loop.children:
+        if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(child, cst.Call) and isinstance(child.func, cst.Attribute) and child.func.attr.value in STOP_CHECKS:
+            return True
+        if checks_stop_signal(child):
+            return True
+    return False
+
+
+def unstoppable_loop(function: cst.FunctionDef) -> cst.While | None:
+    """The first loop of ``function`` that, once entered, never ends.
+
+    An endless loop (:func:`is_endless`) that checks no stop signal and is not
+    inside a ``try`` with handlers in ``function`` (a loop stopped by an
+    exception from a closed socket or queue is stopped on purpose). Generators
+    and nested defs are other code.
+    """
+    if _suspends(function.body):
+        return None  # a generator or coroutine: its consumer decides when it ends
+    return _unstoppable(function.body, in_handled_try=False)
+
+
+def _suspends(node: cst.CSTNode) -> bool:
+    for child in node.children:
+        if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(child, (cst.Yield, cst.Await)) or _suspends(child):
+            return True
+    return False
+
+
+def _unstoppable(node: cst.CSTNode, in_handled_try: bool) -> cst.While | None:
+    for child in node.children:
+        if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(child, cst.While) and not in_handled_try and is_endless(child) and not checks_stop_signal(child):
+            return child
+        handled = in_handled_try or (isinstance(child, (cst.Try, cst.TryStar)) and bool(child.handlers))
+        found = _unstoppable(child, handled)
+        if found is not None:
+            return found
+    return None

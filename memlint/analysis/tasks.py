@@ -1,0 +1,125 @@
+"""asyncio tasks: which calls create one, task groups, and whether a task collection is pruned.
+
+Used by MEM303 (dangling-task).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import libcst as cst
+
+from memlint.analysis.handles import Site, attribute_uses, enclosing_function, find_paths
+from memlint.analysis.loops import is_endless
+from memlint.analysis.names import NameTracker, dotted_name
+
+TASK_FACTORIES: Final = frozenset({"asyncio.create_task", "asyncio.ensure_future", "asyncio.async"})
+# ``asyncio.get_event_loop().create_task`` and friends, as the name tracker spells them.
+LOOP_GETTERS: Final = frozenset({
+    "asyncio.get_event_loop()", "asyncio.get_running_loop()", "asyncio.new_event_loop()",
+    "asyncio.events.get_event_loop()", "asyncio.events.get_running_loop()",
+})
+TASK_GROUPS: Final = ("TaskGroup", "create_task_group", "open_nursery")
+# Methods that take finished tasks out of a set, list or deque.
+PRUNERS: Final = frozenset({
+    "discard", "remove", "pop", "popleft", "popitem", "clear", "difference_update",
+    "intersection_update", "symmetric_difference_update", "__isub__",
+})
+# Containers that prune themselves: a weak set, a bounded deque.
+SELF_PRUNING: Final = frozenset({"weakref.WeakSet", "_weakrefset.WeakSet"})
+
+
+def is_task_factory(call: cst.Call, names: NameTracker) -> str | None:
+    """The factory's display name when ``call`` creates an asyncio task, else None."""
+    qualified = names.call_name(call)
+    if qualified in TASK_FACTORIES:
+        return qualified
+    func = call.func
+    if not isinstance(func, cst.Attribute) or func.attr.value != "create_task":
+        return None
+    if qualified is not None:
+        receiver = qualified.rsplit(".", 1)[0]
+        return qualified if receiver in LOOP_GETTERS else None
+    text = dotted_name(func.value)
+    if text is not None and "loop" in text.rsplit(".", 1)[-1].lower():
+        return f"{text}.create_task"
+    return None
+
+
+def in_task_group(site: Site, names: NameTracker) -> bool:
+    """Whether the call is lexically inside ``async with TaskGroup() ...``."""
+    for node in site.local_path:
+        if isinstance(node, cst.With) and node.asynchronous is not None:
+            for item in node.items:
+                if isinstance(item.item, cst.Call):
+                    text = dotted_name(item.item.func) or ""
+                    if text.rsplit(".", 1)[-1] in TASK_GROUPS:
+                        return True
+    return False
+
+
+def container_pruned(site: Site, container: str, module: cst.Module, names: NameTracker) -> bool:
+    """Whether the task collection ``container`` (dotted text) is ever pruned.
+
+    ``self._tasks``: searched across the class (any receiver, by attribute
+    name). A bare name: across the module when global, else in the function,
+    where only growth inside an endless loop counts as unbounded.
+    Unknown shapes count as pruned (no report).
+    """
+    if "." in container:
+        receiver, attr = container.rsplit(".", 1)
+        root: cst.CSTNode = site.klass if site.klass is not None and receiver in ("self", "cls") else module
+        uses = attribute_uses(root, attr)
+        if uses.methods & PRUNERS or uses.deleted:
+            return True
+        for value, path in uses.assigned:
+            function = enclosing_function(path)
+            if function is not None and function.name.value not in ("__init__", "__post_init__"):
+                return True  # reset or rebuilt (``self._tasks = {t for t in ... if not t.done()}``)
+            if _self_pruning(value, names):
+                return True
+        return False
+    function = site.function
+    if function is not None and _bound_in(function, container):
+        if not any(isinstance(n, cst.While) and is_endless(n) for n in site.local_path):
+            return True  # a local list: freed when the function returns
+        return _name_pruned(function, container, names, rebinding_prunes=False)
+    return _name_pruned(module, container, names, rebinding_prunes=True)
+
+
+def _bound_in(function: cst.FunctionDef, name: str) -> bool:
+    for node, path in find_paths(function, lambda n: isinstance(n, cst.Name) and n.value == name):
+        if isinstance(path[-1], (cst.AssignTarget, cst.Param)):
+            return True
+        if isinstance(path[-1], (cst.Global, cst.Nonlocal)):
+            return False
+    return False
+
+
+def _name_pruned(root: cst.CSTNode, name: str, names: NameTracker, rebinding_prunes: bool) -> bool:
+    for node, path in find_paths(root, lambda n: isinstance(n, cst.Name) and n.value == name):
+        parent = path[-1]
+        if isinstance(parent, cst.Attribute) and parent.value is node and parent.attr.value in PRUNERS:
+            return True
+        if any(isinstance(p, cst.Del) for p in path[-3:]):
+            return True
+        if isinstance(parent, cst.AssignTarget) and isinstance(path[-2], cst.Assign):
+            if _self_pruning(path[-2].value, names):
+                return True
+            if rebinding_prunes and enclosing_function(path) is not None:
+                return True  # a global reset inside a function
+        if isinstance(parent, cst.AugAssign) and parent.target is node:
+            return True
+    return False
+
+
+def _self_pruning(value: cst.BaseExpression, names: NameTracker) -> bool:
+    if not isinstance(value, cst.Call):
+        return False
+    qualified = names.call_name(value, names.module_scope)
+    if qualified in SELF_PRUNING:
+        return True
+    # ``deque(maxlen=N)`` drops the oldest task itself.
+    return qualified == "collections.deque" and any(
+        arg.keyword is not None and arg.keyword.value == "maxlen" for arg in value.args
+    )
