@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from memlint.analysis.handles import Fate, Site, fate_of, locate
+from memlint.analysis.handles import Fate, Site, expected_to_raise, fate_of, locate
 from memlint.analysis.tasks import container_pruned, in_task_group, is_task_factory
 from memlint.diagnostic import Family
 from memlint.rule import Rule
@@ -100,7 +100,7 @@ class DanglingTask(Rule):
     def finish(self) -> None:
         factories = {id(call): factory for call, factory in self._calls}
         for site in locate(self.context.module, [call for call, _ in self._calls]):
-            if not in_task_group(site, self.context.names):
+            if not in_task_group(site, self.context.names) and not expected_to_raise(site):
                 self._check(site, factories[id(site.node)])
 
     def _check(self, site: Site, factory: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from memlint.analysis.callables import Enclosing, ModuleIndex, callable_label, resolve_callable
-from memlint.analysis.handles import Fate, Site, attribute_uses, fate_of, locate
+from memlint.analysis.handles import Fate, Site, attribute_uses, expected_to_raise, fate_of, locate
 from memlint.analysis.loops import unstoppable_loop
 from memlint.diagnostic import Family
 from memlint.rule import Rule
@@ -119,7 +119,7 @@ class ThreadNeverStops(Rule):
         sites = locate(self.context.module, [*self._threads, *instances])
         threads = {id(call) for call in self._threads}
         for site in sites:
-            if id(site.node) in threads:
+            if id(site.node) in threads and not expected_to_raise(site):
                 self._check_target(site, index)
         self._check_subclasses(thread_classes, [s for s in sites if id(s.node) not in threads], index)
 

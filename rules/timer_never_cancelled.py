@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from memlint.analysis.callables import Enclosing, ModuleIndex, resolve_callable
-from memlint.analysis.handles import Fate, Site, attribute_uses, fate_of, in_loop, locate
+from memlint.analysis.handles import Fate, Site, attribute_uses, expected_to_raise, fate_of, in_loop, locate
 from memlint.analysis.timers import TIMER, callback_argument, handle_cancelled, is_guarded, is_scheduler_call, rearm_path
 from memlint.diagnostic import Family
 from memlint.rule import Rule
@@ -94,7 +94,7 @@ class TimerNeverCancelled(Rule):
             return
         index = ModuleIndex.build(self.context.module)
         for site in locate(self.context.module, self._calls):
-            if site.function is not None:
+            if site.function is not None and not expected_to_raise(site):
                 self._check(site, index)
 
     def _check(self, site: Site, index: ModuleIndex) -> None:

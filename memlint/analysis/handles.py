@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Final
 
 import libcst as cst
 
@@ -251,3 +252,19 @@ def fate_of(site: Site, closers: Collection[str] = ("join", "cancel"), neutral: 
 def in_loop(site: Site) -> bool:
     """Whether the call is inside a ``for``/``while`` of its own def."""
     return any(isinstance(node, (cst.For, cst.While)) for node in site.local_path[1:])
+
+
+# Context managers under which a call is expected to raise (no object is made).
+EXPECTS_RAISE: Final = ("raises", "assertRaises", "assertRaisesRegex", "assertRaisesRegexp")
+
+
+def expected_to_raise(site: Site) -> bool:
+    """Whether the call sits in ``with pytest.raises(...)`` / ``with self.assertRaises(...)``."""
+    for node in site.local_path:
+        if isinstance(node, cst.With):
+            for item in node.items:
+                if isinstance(item.item, cst.Call):
+                    text = dotted_name(item.item.func) or ""
+                    if text.rsplit(".", 1)[-1] in EXPECTS_RAISE:
+                        return True
+    return False
