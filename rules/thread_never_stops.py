@@ -11,6 +11,8 @@ from memlint.diagnostic import Family
 from memlint.rule import Rule
 
 THREAD: frozenset[str] = frozenset({"threading.Thread"})
+# Functions run once per process: a thread they start is a singleton.
+ENTRY_POINTS: frozenset[str] = frozenset({"main", "_main"})
 
 
 class ThreadNeverStops(Rule):
@@ -141,12 +143,14 @@ class ThreadNeverStops(Rule):
     def _unjoined(self, site: Site) -> str | None:
         """Why the started thread is never stopped, or None when it is a
         singleton, joined, or handed on (unknown)."""
-        if site.function is None:
-            return None  # a one-off module-level thread
+        if site.function is None or site.function.name.value in ENTRY_POINTS:
+            return None  # a one-off thread for the life of the process
         fate = fate_of(site)
         if fate.fate is Fate.DROPPED:
             return ", and its handle is dropped" if fate.name is None else f", and `{fate.name}` is never joined"
         if fate.fate is Fate.ATTRIBUTE and fate.name is not None:
+            if fate.receiver == "cls" or (site.klass is not None and fate.receiver == site.klass.name.value):
+                return None  # kept on the class: a lazily started singleton
             root = site.klass or self.context.module
             if "join" not in attribute_uses(root, fate.name).methods:
                 return f", and `{fate.receiver}.{fate.name}` is never joined"
