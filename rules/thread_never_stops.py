@@ -152,7 +152,8 @@ class ThreadNeverStops(Rule):
             if fate.receiver == "cls" or (site.klass is not None and fate.receiver == site.klass.name.value):
                 return None  # kept on the class: a lazily started singleton
             root = site.klass or self.context.module
-            if "join" not in attribute_uses(root, fate.name).methods:
+            uses = attribute_uses(root, fate.name)
+            if "join" not in uses.methods and not uses.handed_on:
                 return f", and `{fate.receiver}.{fate.name}` is never joined"
         return None
 

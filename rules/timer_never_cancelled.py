@@ -124,6 +124,7 @@ class TimerNeverCancelled(Rule):
             return "its handle is dropped"
         if fate is Fate.ATTRIBUTE and name is not None:
             root = site.klass if site.klass is not None else self.context.module
-            if not handle_cancelled(attribute_uses(root, name)):
+            uses = attribute_uses(root, name)
+            if not handle_cancelled(uses) and not uses.handed_on:
                 return f"`{receiver}.{name}` is never cancelled"
         return None

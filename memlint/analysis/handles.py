@@ -164,7 +164,13 @@ class AttributeUses:
     passed_to: set[str] = field(default_factory=set)  # last segment of calls taking ``x.attr``
     assigned: list[tuple[cst.BaseExpression, Path]] = field(default_factory=list)
     deleted: bool = False  # ``del x.attr`` / ``del x.attr[k]``
-    other: bool = False  # any other read (iterated, compared, returned...)
+    aliased: bool = False  # the handle is copied out: ``t = x.attr``, ``return x.attr``, ``[x.attr]``
+    other: bool = False  # any other read (compared, tested, iterated...)
+
+    @property
+    def handed_on(self) -> bool:
+        """Whether someone else may stop the handle (aliased or passed to a call)."""
+        return self.aliased or bool(self.passed_to)
 
 
 def attribute_uses(root: cst.CSTNode, attr: str) -> AttributeUses:
@@ -181,6 +187,8 @@ def attribute_uses(root: cst.CSTNode, attr: str) -> AttributeUses:
                 uses.assigned.append((parent.value, path))
         elif isinstance(parent, cst.Del) or any(isinstance(p, cst.Del) for p in path[-3:]):
             uses.deleted = True
+        elif isinstance(parent, (cst.Assign, cst.Return, cst.Element, cst.Yield, cst.NamedExpr)):
+            uses.aliased = True
         elif isinstance(parent, cst.Arg) and isinstance(path[-2], cst.Call):
             func = path[-2].func
             last = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
