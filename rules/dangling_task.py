@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
+from memlint.analysis.callables import Enclosing, ModuleIndex, resolve_callable
 from memlint.analysis.handles import Fate, Site, expected_to_raise, fate_of, locate
-from memlint.analysis.tasks import container_pruned, in_task_group, is_task_factory
+from memlint.analysis.tasks import container_leaks, in_task_group, is_service_loop, is_task_factory
 from memlint.diagnostic import Family
 from memlint.rule import Rule
 
@@ -18,9 +19,11 @@ class DanglingTask(Rule):
     `loop.create_task(...)` (any receiver named like an event loop, or
     `asyncio.get_event_loop()` / `get_running_loop()`) whose result is thrown
     away or kept in a local that is never used; and tasks added to a set or
-    list (`self._tasks.add(task)`) that nothing ever prunes (no
-    `add_done_callback(self._tasks.discard)`, no `remove`/`discard`/`pop`/
-    `clear`, no reassignment outside `__init__`). Tasks created by an
+    list (`self._tasks.add(task)`, outside `__init__`) that is only ever
+    grown: never pruned (no `add_done_callback(self._tasks.discard)`, no
+    `remove`/`discard`/`pop`/`clear`, no reset outside `__init__`) and never
+    read (a collection iterated to cancel or gather its tasks is managed by
+    its owner). Tasks created by an
     `asyncio.TaskGroup` (`tg.create_task`) or inside `async with TaskGroup()`
     are not reported.
 
@@ -69,7 +72,9 @@ class DanglingTask(Rule):
     ## Known limitations
     A task handed to another function or returned is assumed to be kept.
     Only `add`/`append` growth of attributes and globals (and of locals inside
-    an endless loop) is followed.
+    an endless loop) is followed; a collection that is read anywhere (even
+    only to cancel its tasks on shutdown, while finished tasks pile up until
+    then) is taken as managed.
     """
 
     code = "MEM303"
@@ -91,6 +96,7 @@ class DanglingTask(Rule):
     def __init__(self, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(context)
         self._calls: list[tuple[cst.Call, str]] = []
+        self._index: ModuleIndex | None = None
 
     def visit_Call(self, node: cst.Call) -> None:
         factory = is_task_factory(node, self.context.names)
@@ -108,6 +114,21 @@ class DanglingTask(Rule):
         if fate.fate is Fate.DROPPED:
             how = "dropped" if fate.name is None else f"kept in `{fate.name}`, which is never used"
             self.report(site.node, self.message.format(factory=factory, how=how))
-        elif fate.fate is Fate.CONTAINER and fate.name is not None:
-            if not container_pruned(site, fate.name, self.context.module, self.context.names):
+        elif fate.fate is Fate.CONTAINER and fate.name is not None and not self._starts_service_loop(site):
+            if container_leaks(site, fate.name, self.context.module, self.context.names):
                 self.report(site.node, self.grown_message.format(container=fate.name))
+
+    def _starts_service_loop(self, site: Site) -> bool:
+        """Whether the task runs a coroutine of this module that loops (a worker)."""
+        call = site.node
+        assert isinstance(call, cst.Call)
+        if not call.args or not isinstance(call.args[0].value, cst.Call):
+            return False
+        if self._index is None:
+            self._index = ModuleIndex.build(self.context.module)
+        names = self.context.names
+        coroutine = resolve_callable(
+            call.args[0].value.func, self._index, names, Enclosing.of(site.definitions),
+            names.scope_of(site.innermost_scope_node),
+        )
+        return coroutine is not None and is_service_loop(coroutine)

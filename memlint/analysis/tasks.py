@@ -9,7 +9,7 @@ from typing import Final
 
 import libcst as cst
 
-from memlint.analysis.handles import Site, attribute_uses, enclosing_function, find_paths
+from memlint.analysis.handles import GROWERS, Site, attribute_uses, enclosing_function, find_paths
 from memlint.analysis.loops import is_endless
 from memlint.analysis.names import NameTracker, dotted_name
 
@@ -20,11 +20,6 @@ LOOP_GETTERS: Final = frozenset({
     "asyncio.events.get_event_loop()", "asyncio.events.get_running_loop()",
 })
 TASK_GROUPS: Final = ("TaskGroup", "create_task_group", "open_nursery")
-# Methods that take finished tasks out of a set, list or deque.
-PRUNERS: Final = frozenset({
-    "discard", "remove", "pop", "popleft", "popitem", "clear", "difference_update",
-    "intersection_update", "symmetric_difference_update", "__isub__",
-})
 # Containers that prune themselves: a weak set, a bounded deque.
 SELF_PRUNING: Final = frozenset({"weakref.WeakSet", "_weakrefset.WeakSet"})
 
@@ -58,37 +53,47 @@ def in_task_group(site: Site, names: NameTracker) -> bool:
     return False
 
 
-def container_pruned(site: Site, container: str, module: cst.Module, names: NameTracker) -> bool:
-    """Whether the task collection ``container`` (dotted text) is ever pruned.
+# One-time setup: tasks added there are the object's own long-lived workers.
+SETUP_METHODS: Final = frozenset({"__init__", "__post_init__", "__enter__", "__aenter__", "setUp", "asyncSetUp"})
+
+
+def container_leaks(site: Site, container: str, module: cst.Module, names: NameTracker) -> bool:
+    """Whether tasks added to ``container`` (dotted text) pile up.
+
+    True only when the collection is grown outside one-time setup and is
+    *only ever grown*: never pruned (``discard``/``remove``/``pop``/``clear``,
+    ``del``, a reset outside ``__init__``), never read (iterated to cancel,
+    gathered, copied, tested, passed on) and not self-pruning (``WeakSet``,
+    ``deque(maxlen=...)``). A collection that is read is managed by its owner
+    (service tasks cancelled on stop); unknown shapes do not leak.
 
     ``self._tasks``: searched across the class (any receiver, by attribute
-    name). A bare name: across the module when global, else in the function,
-    where only growth inside an endless loop counts as unbounded.
-    Unknown shapes count as pruned (no report).
+    name). A bare name: across the module when global; a local only leaks
+    when grown inside an endless loop.
     """
+    function = site.function
+    if function is not None and function.name.value in SETUP_METHODS:
+        return False
     if "." in container:
         receiver, attr = container.rsplit(".", 1)
         root: cst.CSTNode = site.klass if site.klass is not None and receiver in ("self", "cls") else module
         uses = attribute_uses(root, attr)
-        if uses.methods & PRUNERS or uses.deleted:
-            return True
+        if uses.methods - GROWERS or uses.deleted or uses.other or uses.handed_on:
+            return False
         for value, path in uses.assigned:
-            function = enclosing_function(path)
-            if function is not None and function.name.value not in ("__init__", "__post_init__"):
-                return True  # reset or rebuilt (``self._tasks = {t for t in ... if not t.done()}``)
-            if _self_pruning(value, names):
-                return True
-        return False
-    function = site.function
+            where = enclosing_function(path)
+            if (where is not None and where.name.value not in SETUP_METHODS) or _self_pruning(value, names):
+                return False
+        return True
     if function is not None and _bound_in(function, container):
         if not any(isinstance(n, cst.While) and is_endless(n) for n in site.local_path):
-            return True  # a local list: freed when the function returns
-        return _name_pruned(function, container, names, rebinding_prunes=False)
-    return _name_pruned(module, container, names, rebinding_prunes=True)
+            return False  # a local collection: freed when the function returns
+        return _only_grown(function, container, names, rebinding_prunes=False)
+    return _only_grown(module, container, names, rebinding_prunes=True)
 
 
 def _bound_in(function: cst.FunctionDef, name: str) -> bool:
-    for node, path in find_paths(function, lambda n: isinstance(n, cst.Name) and n.value == name):
+    for _, path in find_paths(function, lambda n: isinstance(n, cst.Name) and n.value == name):
         if isinstance(path[-1], (cst.AssignTarget, cst.Param)):
             return True
         if isinstance(path[-1], (cst.Global, cst.Nonlocal)):
@@ -96,21 +101,24 @@ def _bound_in(function: cst.FunctionDef, name: str) -> bool:
     return False
 
 
-def _name_pruned(root: cst.CSTNode, name: str, names: NameTracker, rebinding_prunes: bool) -> bool:
+def _only_grown(root: cst.CSTNode, name: str, names: NameTracker, rebinding_prunes: bool) -> bool:
+    """Every use of ``name`` under ``root`` is ``name.add(...)``/``append`` or a binding."""
     for node, path in find_paths(root, lambda n: isinstance(n, cst.Name) and n.value == name):
         parent = path[-1]
-        if isinstance(parent, cst.Attribute) and parent.value is node and parent.attr.value in PRUNERS:
-            return True
-        if any(isinstance(p, cst.Del) for p in path[-3:]):
-            return True
+        if isinstance(parent, cst.Attribute):
+            if parent.value is node and parent.attr.value not in GROWERS:
+                return False  # pruned or read: ``tasks.discard``, ``tasks.copy()``
+            continue  # ``name.add`` or some ``x.name`` attribute
+        if isinstance(parent, (cst.Global, cst.Nonlocal, cst.Param)):
+            continue
         if isinstance(parent, cst.AssignTarget) and isinstance(path[-2], cst.Assign):
             if _self_pruning(path[-2].value, names):
-                return True
+                return False
             if rebinding_prunes and enclosing_function(path) is not None:
-                return True  # a global reset inside a function
-        if isinstance(parent, cst.AugAssign) and parent.target is node:
-            return True
-    return False
+                return False  # a global reset inside a function
+            continue
+        return False  # read, iterated, passed on, deleted, augmented
+    return True
 
 
 def _self_pruning(value: cst.BaseExpression, names: NameTracker) -> bool:
@@ -123,3 +131,10 @@ def _self_pruning(value: cst.BaseExpression, names: NameTracker) -> bool:
     return qualified == "collections.deque" and any(
         arg.keyword is not None and arg.keyword.value == "maxlen" for arg in value.args
     )
+
+
+def is_service_loop(function: cst.FunctionDef) -> bool:
+    """Whether a coroutine function runs a ``while`` loop (a long-lived worker,
+    not a per-event job): keeping such tasks in a collection is the cure, not
+    the leak."""
+    return next(find_paths(function.body, lambda n: isinstance(n, cst.While)), None) is not None
