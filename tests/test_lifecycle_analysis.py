@@ -149,3 +149,34 @@ def test_timer_rearm_and_guard() -> None:
     assert not is_guarded(tick, ())
     timer = _calls(module, "threading.Timer")[0]
     assert module.code_for_node(callback_argument(timer)) == "tick"  # type: ignore[arg-type]
+
+
+def test_task_factories_and_collections() -> None:
+    from memlint.analysis.tasks import container_leaks, is_task_factory
+
+    module, names = _parse("""
+        import asyncio
+        from asyncio import get_event_loop
+        class Hub:
+            def __init__(self):
+                self.jobs = set()
+                self.kept = set()
+            def on_event(self, e):
+                self.jobs.add(asyncio.create_task(e))
+                self.kept.add(asyncio.create_task(e))
+            def close(self):
+                for task in self.kept:
+                    task.cancel()
+        def fire(tg, loop, e):
+            get_event_loop().create_task(e)
+            loop.create_task(e)
+            tg.create_task(e)
+        """)
+    calls = [n for n, _ in find_paths(module, lambda n: isinstance(n, cst.Call))]
+    factories = [f for f in (is_task_factory(c, names) for c in calls) if f]  # type: ignore[arg-type]
+    assert factories == [
+        "asyncio.create_task", "asyncio.create_task", "asyncio.get_event_loop().create_task", "loop.create_task",
+    ]
+    sites = locate(module, [c for c in calls if is_task_factory(c, names) == "asyncio.create_task"])  # type: ignore[arg-type]
+    leaks = [container_leaks(site, fate_of(site).name or "", module, names) for site in sites]
+    assert leaks == [True, False]  # `kept` is read (cancelled on close): managed
