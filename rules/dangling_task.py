@@ -6,9 +6,14 @@ import libcst as cst
 
 from memlint.analysis.callables import Enclosing, ModuleIndex, resolve_callable
 from memlint.analysis.handles import Fate, Site, expected_to_raise, fate_of, locate
-from memlint.analysis.tasks import container_leaks, in_task_group, is_service_loop, is_task_factory
+from memlint.analysis.tasks import (
+    container_leaks,
+    in_task_group,
+    is_service_loop,
+    is_task_factory,
+)
 from memlint.diagnostic import Family
-from memlint.rule import Rule
+from memlint.rule import FileContext, Rule
 
 
 class DanglingTask(Rule):
@@ -93,7 +98,7 @@ class DanglingTask(Rule):
     triggers = ("create_task", "ensure_future")
     seed = "3.3 scenario 6: goroutine/channel leak (goroutine 泄漏) in asyncio form"
 
-    def __init__(self, context) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         self._calls: list[tuple[cst.Call, str]] = []
         self._index: ModuleIndex | None = None
@@ -114,9 +119,11 @@ class DanglingTask(Rule):
         if fate.fate is Fate.DROPPED:
             how = "dropped" if fate.name is None else f"kept in `{fate.name}`, which is never used"
             self.report(site.node, self.message.format(factory=factory, how=how))
-        elif fate.fate is Fate.CONTAINER and fate.name is not None and not self._starts_service_loop(site):
-            if container_leaks(site, fate.name, self.context.module, self.context.names):
-                self.report(site.node, self.grown_message.format(container=fate.name))
+        elif (
+            fate.fate is Fate.CONTAINER and fate.name is not None and not self._starts_service_loop(site)
+            and container_leaks(site, fate.name, self.context.module, self.context.names)
+        ):
+            self.report(site.node, self.grown_message.format(container=fate.name))
 
     def _starts_service_loop(self, site: Site) -> bool:
         """Whether the task runs a coroutine of this module that loops (a worker)."""

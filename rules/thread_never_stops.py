@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import libcst as cst
 
-from memlint.analysis.callables import Enclosing, ModuleIndex, callable_label, resolve_callable
-from memlint.analysis.handles import Fate, Site, attribute_uses, expected_to_raise, fate_of, locate
+from memlint.analysis.callables import (
+    Enclosing,
+    ModuleIndex,
+    callable_label,
+    resolve_callable,
+)
+from memlint.analysis.handles import (
+    Fate,
+    Site,
+    attribute_uses,
+    expected_to_raise,
+    fate_of,
+    locate,
+)
 from memlint.analysis.loops import unstoppable_loop
 from memlint.diagnostic import Family
-from memlint.rule import Rule
+from memlint.rule import FileContext, Rule
 
 THREAD: frozenset[str] = frozenset({"threading.Thread"})
 # Functions run once per process: a thread they start is a singleton.
@@ -92,7 +104,7 @@ class ThreadNeverStops(Rule):
     triggers = ("Thread",)
     seed = "3.3 scenario 3: goroutine leak (goroutine 泄漏), a worker with no stop signal"
 
-    def __init__(self, context) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         self._threads: list[cst.Call] = []
         self._class_calls: list[cst.Call] = []

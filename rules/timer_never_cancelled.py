@@ -5,10 +5,25 @@ from __future__ import annotations
 import libcst as cst
 
 from memlint.analysis.callables import Enclosing, ModuleIndex, resolve_callable
-from memlint.analysis.handles import Fate, Site, attribute_uses, expected_to_raise, fate_of, in_loop, locate
-from memlint.analysis.timers import TIMER, callback_argument, handle_cancelled, is_guarded, is_scheduler_call, rearm_path
+from memlint.analysis.handles import (
+    Fate,
+    Site,
+    attribute_uses,
+    expected_to_raise,
+    fate_of,
+    in_loop,
+    locate,
+)
+from memlint.analysis.timers import (
+    TIMER,
+    callback_argument,
+    handle_cancelled,
+    is_guarded,
+    is_scheduler_call,
+    rearm_path,
+)
 from memlint.diagnostic import Family
-from memlint.rule import Rule
+from memlint.rule import FileContext, Rule
 
 
 class TimerNeverCancelled(Rule):
@@ -81,7 +96,7 @@ class TimerNeverCancelled(Rule):
     triggers = ("Timer", "call_later", "call_at")
     seed = "3.3 scenario 4: timer never stopped (定时器没有停止)"
 
-    def __init__(self, context) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         self._calls: list[cst.Call] = []
 

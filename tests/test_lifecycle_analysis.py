@@ -6,7 +6,12 @@ import textwrap
 
 import libcst as cst
 
-from memlint.analysis.callables import Enclosing, ModuleIndex, callable_label, resolve_callable
+from memlint.analysis.callables import (
+    Enclosing,
+    ModuleIndex,
+    callable_label,
+    resolve_callable,
+)
 from memlint.analysis.handles import Fate, fate_of, find_paths, in_loop, locate
 from memlint.analysis.loops import checks_stop_signal, unstoppable_loop
 from memlint.analysis.names import NameTracker

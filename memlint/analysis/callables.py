@@ -8,6 +8,7 @@ callers treat None as "unknown, do not report".
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -107,7 +108,7 @@ class Enclosing:
         functions = tuple(node for node in stack if isinstance(node, cst.FunctionDef))
         klass: cst.ClassDef | None = None
         self_name: str | None = None
-        for outer, inner in zip(stack, stack[1:]):
+        for outer, inner in itertools.pairwise(stack):
             if isinstance(outer, cst.ClassDef) and isinstance(inner, cst.FunctionDef):
                 klass, self_name = outer, first_param(inner)
         if stack and isinstance(stack[-1], cst.ClassDef):
@@ -154,9 +155,8 @@ def resolve_callable(
         if isinstance(expr.body, cst.Call):
             return resolve_callable(expr.body.func, index, names, where, scope)
         return None
-    if isinstance(expr, cst.Call) and expr.args:
-        if names.call_name(expr, scope) == "functools.partial":
-            return resolve_callable(expr.args[0].value, index, names, where, scope)
+    if isinstance(expr, cst.Call) and expr.args and names.call_name(expr, scope) == "functools.partial":
+        return resolve_callable(expr.args[0].value, index, names, where, scope)
     return None
 
 

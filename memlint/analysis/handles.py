@@ -139,7 +139,7 @@ def _local_fate(
             elif parent.attr.value not in neutral:
                 fates.add(Fate.ESCAPED)
             continue
-        if isinstance(parent, cst.Attribute) or isinstance(parent, (cst.Param, cst.Global, cst.Nonlocal)):
+        if isinstance(parent, (cst.Attribute, cst.Param, cst.Global, cst.Nonlocal)):
             continue  # ``x.name`` is some other attribute ``name``; a parameter is another binding
         if isinstance(parent, cst.Await):
             fates.add(Fate.AWAITED)

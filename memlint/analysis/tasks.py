@@ -9,7 +9,13 @@ from typing import Final
 
 import libcst as cst
 
-from memlint.analysis.handles import GROWERS, Site, attribute_uses, enclosing_function, find_paths
+from memlint.analysis.handles import (
+    GROWERS,
+    Site,
+    attribute_uses,
+    enclosing_function,
+    find_paths,
+)
 from memlint.analysis.loops import is_endless
 from memlint.analysis.names import NameTracker, dotted_name
 
