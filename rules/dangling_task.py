@@ -9,6 +9,7 @@ from memlint.analysis.handles import Fate, Site, expected_to_raise, fate_of, loc
 from memlint.analysis.tasks import (
     container_leaks,
     in_task_group,
+    is_loop_getter,
     is_service_loop,
     is_task_factory,
 )
@@ -102,9 +103,18 @@ class DanglingTask(Rule):
         super().__init__(context)
         self._calls: list[tuple[cst.Call, str]] = []
         self._index: ModuleIndex | None = None
+        self._loop_names: dict[int, set[str]] = {}  # scope id -> names bound to an event loop
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        # ``ev = asyncio.get_running_loop()``: ``ev.create_task(...)`` below makes a task.
+        if isinstance(node.value, cst.Call) and is_loop_getter(node.value, self.context.names):
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    self._loop_names.setdefault(id(self.context.names.current), set()).add(target.target.value)
 
     def visit_Call(self, node: cst.Call) -> None:
-        factory = is_task_factory(node, self.context.names)
+        loop_names = self._loop_names.get(id(self.context.names.current), ())
+        factory = is_task_factory(node, self.context.names, loop_names)
         if factory is not None:
             self._calls.append((node, factory))
 

@@ -5,6 +5,7 @@ Used by MEM303 (dangling-task).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Final
 
 import libcst as cst
@@ -30,8 +31,17 @@ TASK_GROUPS: Final = ("TaskGroup", "create_task_group", "open_nursery")
 SELF_PRUNING: Final = frozenset({"weakref.WeakSet", "_weakrefset.WeakSet"})
 
 
-def is_task_factory(call: cst.Call, names: NameTracker) -> str | None:
-    """The factory's display name when ``call`` creates an asyncio task, else None."""
+def is_loop_getter(call: cst.Call, names: NameTracker) -> bool:
+    """``asyncio.get_event_loop()`` / ``get_running_loop()`` / ``new_event_loop()``."""
+    return f"{names.call_name(call)}()" in LOOP_GETTERS
+
+
+def is_task_factory(call: cst.Call, names: NameTracker, loop_names: Collection[str] = ()) -> str | None:
+    """The factory's display name when ``call`` creates an asyncio task, else None.
+
+    ``loop_names``: local names known to hold an event loop
+    (``ev = asyncio.get_running_loop()``), whatever they are called.
+    """
     qualified = names.call_name(call)
     if qualified in TASK_FACTORIES:
         return qualified
@@ -42,7 +52,7 @@ def is_task_factory(call: cst.Call, names: NameTracker) -> str | None:
         receiver = qualified.rsplit(".", 1)[0]
         return qualified if receiver in LOOP_GETTERS else None
     text = dotted_name(func.value)
-    if text is not None and "loop" in text.rsplit(".", 1)[-1].lower():
+    if text is not None and ("loop" in text.rsplit(".", 1)[-1].lower() or text in loop_names):
         return f"{text}.create_task"
     return None
 
