@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from memlint.analysis.constants import evaluate_number
+from memlint.analysis.handles import child_nodes
 
 
 def is_constant_true(test: cst.BaseExpression) -> bool:
@@ -82,7 +83,7 @@ STOP_CHECKS = frozenset({"is_set", "isSet", "wait"})
 
 def checks_stop_signal(loop: cst.CSTNode) -> bool:
     """Whether the loop body calls ``x.is_set()``/``x.wait(...)`` (an ``Event``-style stop signal)."""
-    for child in loop.children:
+    for child in child_nodes(loop):
         if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
             continue
         if isinstance(child, cst.Call) and isinstance(child.func, cst.Attribute) and child.func.attr.value in STOP_CHECKS:
@@ -106,7 +107,7 @@ def unstoppable_loop(function: cst.FunctionDef) -> cst.While | None:
 
 
 def _suspends(node: cst.CSTNode) -> bool:
-    for child in node.children:
+    for child in child_nodes(node):
         if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
             continue
         if isinstance(child, (cst.Yield, cst.Await)) or _suspends(child):
@@ -115,7 +116,7 @@ def _suspends(node: cst.CSTNode) -> bool:
 
 
 def _unstoppable(node: cst.CSTNode, in_handled_try: bool) -> cst.While | None:
-    for child in node.children:
+    for child in child_nodes(node):
         if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
             continue
         if isinstance(child, cst.While) and not in_handled_try and is_endless(child) and not checks_stop_signal(child):
