@@ -70,7 +70,7 @@ def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
     names = _FIELDS.get(kind)
     if names is None:
         names = tuple(
-            f.name for f in dataclasses.fields(node)  # type: ignore[arg-type]
+            f.name for f in dataclasses.fields(node)
             if f.name not in _LAYOUT_FIELDS and not f.name.startswith("whitespace")
         )
         _FIELDS[kind] = names
