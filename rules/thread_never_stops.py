@@ -55,7 +55,7 @@ class ThreadNeverStops(Rule):
 
     class Uploader:
         def __init__(self):
-            self.jobs = queue.Queue()
+            self.jobs = queue.Queue(maxsize=100)
             threading.Thread(target=self._pump, daemon=True).start()
 
         def _pump(self):
@@ -70,7 +70,7 @@ class ThreadNeverStops(Rule):
 
     class Uploader:
         def __init__(self):
-            self.jobs = queue.Queue()
+            self.jobs = queue.Queue(maxsize=100)
             self._stop = threading.Event()
             self._thread = threading.Thread(target=self._pump, daemon=True)
             self._thread.start()

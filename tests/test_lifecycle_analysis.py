@@ -185,3 +185,27 @@ def test_task_factories_and_collections() -> None:
     sites = locate(module, [c for c in calls if is_task_factory(c, names) == "asyncio.create_task"])  # type: ignore[arg-type]
     leaks = [container_leaks(site, fate_of(site).name or "", module, names) for site in sites]
     assert leaks == [True, False]  # `kept` is read (cancelled on close): managed
+
+
+def test_local_task_list_in_endless_loop() -> None:
+    # Kept out of the fixture: MEM105 (growth in an endless loop) rightly fires on the same line.
+    from memlint.testing import lint_text
+
+    code = textwrap.dedent("""
+        import asyncio
+
+        async def accept_forever(server, handler):
+            pending = []
+            while True:
+                conn = await server.accept()
+                pending.append(asyncio.create_task(handler(conn)))
+
+        async def accept_pruned(server, handler):
+            pending = set()
+            while True:
+                conn = await server.accept()
+                task = asyncio.create_task(handler(conn))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+        """)
+    assert [(d.line, d.code) for d in lint_text(code, select=("MEM303",))] == [(8, "MEM303")]
