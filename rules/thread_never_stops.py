@@ -37,9 +37,13 @@ class ThreadNeverStops(Rule):
     enters a `while True:` loop that nothing leaves (no `break`, `return`,
     `raise`, `sys.exit`) and that checks no stop signal (no `Event.is_set()` /
     `Event.wait()`, no flag in the loop condition, no sentinel from the queue).
-    A thread started from a function or method is reported unless its handle
-    is joined or kept in a global (a process-wide singleton); a `Thread`
-    subclass is reported at its endless `run` loop.
+    A thread started from a function or method is reported when its handle
+    is dropped, or kept in `self.<attr>` that is never joined; not when it is
+    joined, handed on (returned, passed, copied out), or a process-wide
+    singleton (started at module level or by `main()`, kept in a global or
+    on the class). A `Thread` subclass is reported at its endless `run`
+    loop unless every instance made in the module is such a singleton or
+    joined.
 
     ## Why is this bad?
     A thread that can never finish keeps its stack and everything its frames
