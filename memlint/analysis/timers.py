@@ -46,13 +46,34 @@ def _calls_of(root: cst.CSTNode, function: cst.FunctionDef) -> list[Path]:
     return [(*path, node) for node, path in find_paths(root, calls_function)]
 
 
+def _names_function(expr: cst.BaseExpression | None, function: cst.FunctionDef) -> bool:
+    """``f`` or ``self.f`` for ``def f``."""
+    name = function.name.value
+    if isinstance(expr, cst.Name):
+        return expr.value == name
+    return isinstance(expr, cst.Attribute) and expr.attr.value == name and isinstance(expr.value, cst.Name)
+
+
+def _timers_back_to(root: cst.CSTNode, function: cst.FunctionDef) -> list[Path]:
+    """Paths of ``Timer(..., function)`` / ``x.call_later(..., function)`` calls under ``root``."""
+    def schedules_function(node: cst.CSTNode) -> bool:
+        if not isinstance(node, cst.Call):
+            return False
+        func = node.func
+        last = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        return (last == "Timer" or last in SCHEDULERS) and _names_function(callback_argument(node), function)
+
+    return [(*path, node) for node, path in find_paths(root, schedules_function)]
+
+
 def rearm_path(scheduling: cst.FunctionDef, callback: cst.FunctionDef) -> Path | None:
     """How the chain closes: ``callback`` is ``scheduling`` itself (returns an
-    empty path), or ``callback`` calls ``scheduling`` (the path to that call);
-    None when the timer does not re-arm itself."""
+    empty path), or ``callback`` calls ``scheduling`` or starts a timer back
+    to it (``on`` -> ``off`` -> ``on``; the path to that call); None when the
+    timer does not re-arm itself."""
     if callback is scheduling:
         return ()
-    calls = _calls_of(callback.body, scheduling)
+    calls = _calls_of(callback.body, scheduling) or _timers_back_to(callback.body, scheduling)
     return calls[0] if calls else None
 
 
