@@ -19,28 +19,51 @@ class ResourceKind:
     label: str  # how messages name it, e.g. "file", "subprocess.Popen"
     release: frozenset[str]  # methods that release it
     cure: str  # the fix, in a message fragment
+    verb: str = "closed"  # "is never <verb>"
+    consequence: str = "its descriptor stays open until garbage collection"
+    # False where the type's own `with` does not release it (sqlite3's only commits).
+    with_releases: bool = True
 
 
 _FILE = ResourceKind("MEM201", "file", frozenset({"close"}), "use `with ... as f:` so it is closed on every path")
-_TEMPDIR = ResourceKind("MEM201", "temporary directory", frozenset({"cleanup"}), "use `with tempfile.TemporaryDirectory() as d:`")
+_TEMPDIR = ResourceKind(
+    "MEM201", "temporary directory", frozenset({"cleanup"}), "use `with tempfile.TemporaryDirectory() as d:`",
+    verb="cleaned up", consequence="the directory stays on disk until garbage collection",
+)
 _MMAP = ResourceKind("MEM201", "memory map", frozenset({"close"}), "use `with mmap.mmap(...) as m:`")
-_CONNECTION = ResourceKind("MEM202", "connection", frozenset({"close"}), "use `with` or close it in a `finally`")
-_SELECTOR = ResourceKind("MEM202", "selector", frozenset({"close"}), "use `with` or close it in a `finally`")
+_CONNECTION = ResourceKind(
+    "MEM202", "connection", frozenset({"close", "aclose"}), "use `with` or close it in a `finally`",
+    consequence="the socket stays open until garbage collection",
+)
+# Mail and FTP clients close their socket on `quit()` (IMAP: `logout()`) as well.
+_MAIL = ResourceKind(
+    "MEM202", "connection", frozenset({"close", "quit", "logout"}), "use `with` or call `quit()` in a `finally`",
+    consequence="the socket stays open until garbage collection",
+)
+_SELECTOR = ResourceKind(
+    "MEM202", "selector", frozenset({"close"}), "use `with` or close it in a `finally`",
+    consequence="its epoll/kqueue descriptor stays open until garbage collection",
+)
 _SQLITE = ResourceKind(
     "MEM202", "sqlite3 connection", frozenset({"close"}),
     "close it in a `finally` or use `with contextlib.closing(sqlite3.connect(...))` (its own `with` only commits)",
+    consequence="the database stays open (and may stay locked) until garbage collection",
+    with_releases=False,
 )
 _POPEN = ResourceKind(
-    "MEM203", "subprocess.Popen", frozenset({"wait", "communicate"}),
-    "use `with subprocess.Popen(...) as p:` or call `p.communicate()`/`p.wait()`",
+    "MEM203", "subprocess.Popen", frozenset({"wait", "communicate", "poll"}),
+    "use `with subprocess.Popen(...) as p:` or call `p.communicate()`",
+    verb="waited", consequence="the child becomes a zombie and its pipes stay open",
 )
 _EXECUTOR = ResourceKind(
     "MEM204", "executor", frozenset({"shutdown"}),
     "use `with ThreadPoolExecutor() as pool:` or call `pool.shutdown()`",
+    verb="shut down", consequence="its worker threads or processes live until the interpreter exits",
 )
 _POOL = ResourceKind(
     "MEM204", "process pool", frozenset({"close", "terminate"}),
     "use `with Pool() as pool:` or call `pool.close()` and `pool.join()`",
+    verb="closed", consequence="its worker processes live until the interpreter exits",
 )
 
 FILE_OPENERS: Final[dict[str, ResourceKind]] = {
@@ -59,6 +82,7 @@ FILE_OPENERS: Final[dict[str, ResourceKind]] = {
     "lzma.LZMAFile": _FILE,
     "tarfile.open": _FILE,
     "tarfile.TarFile": _FILE,
+    "tarfile.TarFile.open": _FILE,
     "zipfile.ZipFile": _FILE,
     "tempfile.TemporaryFile": _FILE,
     "tempfile.NamedTemporaryFile": _FILE,
@@ -78,15 +102,15 @@ CONNECTIONS: Final[dict[str, ResourceKind]] = {
     "urllib.request.urlopen": _CONNECTION,
     "http.client.HTTPConnection": _CONNECTION,
     "http.client.HTTPSConnection": _CONNECTION,
-    "ftplib.FTP": _CONNECTION,
-    "ftplib.FTP_TLS": _CONNECTION,
-    "smtplib.SMTP": _CONNECTION,
-    "smtplib.SMTP_SSL": _CONNECTION,
-    "smtplib.LMTP": _CONNECTION,
-    "poplib.POP3": _CONNECTION,
-    "poplib.POP3_SSL": _CONNECTION,
-    "imaplib.IMAP4": _CONNECTION,
-    "imaplib.IMAP4_SSL": _CONNECTION,
+    "ftplib.FTP": _MAIL,
+    "ftplib.FTP_TLS": _MAIL,
+    "smtplib.SMTP": _MAIL,
+    "smtplib.SMTP_SSL": _MAIL,
+    "smtplib.LMTP": _MAIL,
+    "poplib.POP3": _MAIL,
+    "poplib.POP3_SSL": _MAIL,
+    "imaplib.IMAP4": _MAIL,
+    "imaplib.IMAP4_SSL": _MAIL,
     "requests.Session": _CONNECTION,
     "requests.session": _CONNECTION,
     "httpx.Client": _CONNECTION,
@@ -110,6 +134,7 @@ EXECUTORS: Final[dict[str, ResourceKind]] = {
     "multiprocessing.pool.Pool": _POOL,
     "multiprocessing.pool.ThreadPool": _POOL,
     "multiprocessing.dummy.Pool": _POOL,
+    "multiprocessing.get_context().Pool": _POOL,
 }
 
 RESOURCES: Final[dict[str, ResourceKind]] = {**FILE_OPENERS, **CONNECTIONS, **PROCESSES, **EXECUTORS}
@@ -125,3 +150,26 @@ def resource_kind(qualified_name: str | None) -> ResourceKind | None:
 def trigger_words(table: dict[str, ResourceKind]) -> tuple[str, ...]:
     """Words one of which a file must contain to create any resource of ``table``."""
     return tuple(sorted({name.rsplit(".", 1)[-1].removesuffix("()") for name in table}))
+
+
+# Functions that use a resource passed to them but never close it or keep it:
+# `json.load(open(p))` still leaks the file.
+NON_OWNING_CONSUMERS: Final[frozenset[str]] = frozenset({
+    "json.load", "pickle.load", "marshal.load", "tomllib.load", "plistlib.load",
+    "yaml.load", "yaml.safe_load", "yaml.full_load", "yaml.unsafe_load",
+    "yaml.load_all", "yaml.safe_load_all",
+    "csv.reader", "csv.writer", "csv.DictReader", "csv.DictWriter",
+    "shutil.copyfileobj", "hashlib.file_digest",
+    "builtins.print", "builtins.len", "builtins.iter", "builtins.next", "builtins.list",
+    "builtins.tuple", "builtins.set", "builtins.frozenset", "builtins.sorted", "builtins.enumerate",
+    "builtins.zip", "builtins.map", "builtins.filter", "builtins.sum", "builtins.min", "builtins.max",
+    "builtins.any", "builtins.all", "builtins.reversed", "builtins.isinstance", "builtins.id",
+    "builtins.repr", "builtins.str", "builtins.hash", "builtins.bool", "builtins.type",
+})
+
+# Calls that take over the release of their argument.
+RELEASING_WRAPPERS: Final[frozenset[str]] = frozenset({"contextlib.closing", "contextlib.aclosing"})
+# Methods (of an `ExitStack`, whatever its name) that release their argument.
+RELEASING_METHODS: Final[frozenset[str]] = frozenset({"enter_context", "enter_async_context"})
+# Methods that register a callback run at exit: `stack.callback(f.close)`.
+CALLBACK_METHODS: Final[frozenset[str]] = frozenset({"callback", "push_async_callback", "addCleanup", "addAsyncCleanup"})
