@@ -38,6 +38,8 @@ from memlint.analysis.resources import (
     RELEASING_METHODS,
     RELEASING_WRAPPERS,
     ResourceKind,
+    is_lazy,
+    wraps_borrowed_object,
 )
 from memlint.options import Option, parse_bool
 from memlint.rule import Rule
@@ -47,6 +49,7 @@ PLAIN: Final = "plain"
 DONE: Final = "done"
 GONE: Final = "gone"
 NONE: Final = "none"
+IDLE: Final = "idle"  # a lazy client that has not connected yet
 _HANDLED: Final = frozenset({PLAIN, DONE, GONE})
 
 # Methods that end a resource's life whatever its type (ownership moves on).
@@ -57,7 +60,16 @@ TEARDOWN_METHODS: Final = frozenset({
     "close", "aclose", "stop", "shutdown", "terminate", "cleanup", "dispose", "disconnect",
     "teardown", "tearDown", "__exit__", "__aexit__", "__del__", "server_close", "release",
 })
-_EXIT_CALLS: Final = frozenset({"sys.exit", "os._exit", "os.abort", "builtins.exit", "builtins.quit"})
+_EXIT_CALLS: Final = frozenset({
+    "sys.exit", "os._exit", "os.abort", "builtins.exit", "builtins.quit", "pytest.fail", "pytest.skip", "pytest.exit",
+})
+# `self.fail(...)` in a test case raises.
+_EXIT_METHODS: Final = frozenset({"fail", "skipTest"})
+# Context managers that expect their body to raise: a creation inside is
+# there to fail (`with self.assertRaises(ValueError): open(bad)`).
+_EXPECT_RAISE: Final = frozenset({
+    "assertRaises", "assertRaisesRegex", "assertRaisesRegexp", "assertWarns", "assertWarnsRegex", "raises", "warns",
+})
 
 
 class Reason(Enum):
@@ -176,6 +188,9 @@ class FunctionWalk:
         self.frames: list[_Frame] = []
         self.exits: list[State] = []
         self.handler_entries: list[list[State]] = []
+        self.released_in_try: list[set[int]] = []
+        self.ignored: set[int] = set()  # creations expected to raise
+        self.expect_raise = 0
         self.finally_depth = 0
 
     # -- results ---------------------------------------------------------
@@ -193,7 +208,7 @@ class FunctionWalk:
         return list(self.findings.values())
 
     def report(self, key: int, reason: Reason, detail: str = "") -> None:
-        if key not in self.findings and key in self.creations:
+        if key not in self.findings and key in self.creations and key not in self.ignored:
             node, kind, callee = self.creations[key]
             self.findings[key] = Finding(node, kind, callee, reason, detail)
 
@@ -230,8 +245,8 @@ class FunctionWalk:
     def stmt_Expr(self, node: cst.Expr, state: State) -> State | None:
         value = node.value
         self.expr(value, Use.DROP, state)
-        if isinstance(value, cst.Call) and self.resolve(value.func) in _EXIT_CALLS:
-            return None  # sys.exit(): no normal path goes on
+        if isinstance(value, cst.Call) and _never_returns(value, self.resolve):
+            return None  # sys.exit(), self.fail(): no normal path goes on
         return state
 
     def stmt_Assign(self, node: cst.Assign, state: State) -> State | None:
@@ -327,6 +342,20 @@ class FunctionWalk:
         return join(branches)
 
     def stmt_With(self, node: cst.With, state: State) -> State | None:
+        expects_raise = any(
+            isinstance(item.item, cst.Call) and isinstance(item.item.func, (cst.Attribute, cst.Name))
+            and _last_name(item.item.func) in _EXPECT_RAISE
+            for item in node.items
+        )
+        if expects_raise:
+            self.expect_raise += 1
+            try:
+                return self.with_body(node, state)
+            finally:
+                self.expect_raise -= 1
+        return self.with_body(node, state)
+
+    def with_body(self, node: cst.With, state: State) -> State | None:
         for item in node.items:
             bound = self.expr(item.item, Use.WITH, state)
             target = item.asname.name if item.asname is not None else None
@@ -410,10 +439,19 @@ class FunctionWalk:
         try:
             entries: list[State] = [state.copy()]
             self.handler_entries.append(entries)
+            self.released_in_try.append(released := set())
+            if node.handlers:
+                self.ignore_probes(node.body.body)
             try:
                 body_end = self.block(node.body.body, state)
             finally:
                 self.handler_entries.pop()
+                self.released_in_try.pop()
+            # A release that raises is still an attempted release: the
+            # handler does not know whether it ran, so it stays unsure.
+            for entry in entries:
+                for key in released & entry.status.keys():
+                    entry.status[key] = entry.status[key] | {NONE}
             if node.orelse is not None and body_end is not None:
                 body_end = self.block(node.orelse.body.body, body_end)
             outcomes = [body_end]
@@ -434,6 +472,15 @@ class FunctionWalk:
         return self.through_finally(node.finalbody.body.body, out, frame)
 
     stmt_TryStar = stmt_Try
+
+    def ignore_probes(self, body: Sequence[cst.BaseStatement]) -> None:
+        """``try: open(path)`` with handlers: a bare creation is there to see
+        whether it raises."""
+        for statement in body:
+            if isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    if isinstance(small, cst.Expr) and id(small.value) in self.creations:
+                        self.ignored.add(id(small.value))
 
     def through_finally(self, body: Sequence[cst.BaseStatement], out: State | None, frame: _Frame) -> State | None:
         """Run the finally block on every way out of the try: fall through,
@@ -490,7 +537,11 @@ class FunctionWalk:
             self.escape(key, state)
         for target in targets:
             self.rebind(_names(target), state)
-            if not isinstance(target, cst.Name):
+            if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+                # `conn.sock = FakeSocket()`: the object is being rewired; stop following it.
+                for key in state.bindings.get(target.value.value, ()):
+                    self.escape(key, state)
+            elif not isinstance(target, cst.Name):
                 self.expr(target, Use.NEUTRAL, state)
 
     def bind(self, name: str, key: int, state: State) -> None:
@@ -499,7 +550,8 @@ class FunctionWalk:
             return
         self.rebind([name], state, incoming=key)
         state.bindings[name] = frozenset({key})
-        state.set(key, OPEN)
+        call, kind, _ = self.creations[key]
+        state.set(key, IDLE if is_lazy(call, kind) else OPEN)
 
     def rebind(self, names: Iterable[str], state: State, incoming: int | None = None) -> None:
         """``names`` get new values: objects they held that are surely open leak."""
@@ -519,6 +571,8 @@ class FunctionWalk:
 
     def release(self, key: int, state: State, safe: bool) -> None:
         self.handled.add(key)
+        for released in self.released_in_try:
+            released.add(key)
         state.set(key, DONE if safe or self.finally_depth else PLAIN)
 
     # -- expressions -----------------------------------------------------
@@ -527,6 +581,8 @@ class FunctionWalk:
         creation key when ``node`` is a tracked creation and ``use`` binds it."""
         key = id(node)
         if key in self.creations:
+            if self.expect_raise:
+                self.ignored.add(key)
             self.call_parts(node, state)  # type: ignore[arg-type]
             return self.use_creation(key, use, state)
         if isinstance(node, cst.Name):
@@ -620,14 +676,16 @@ class FunctionWalk:
         return Use.ESCAPE
 
     def use_creation(self, key: int, use: Use | _Attr | object, state: State) -> int | None:
-        kind = self.creations[key][1]
+        call, kind, _ = self.creations[key]
         if use is _BIND:
             return key
+        lazy = is_lazy(call, kind)
         if isinstance(use, _Attr):
             if use.called and (use.name in kind.release or use.name in _TRANSFER_METHODS):
                 return None
-            self.report(key, Reason.DROPPED)
-        elif use in (Use.DROP, Use.CONSUMER, Use.ITER):
+            if not lazy or (use.called and use.name in kind.opens_on):
+                self.report(key, Reason.DROPPED)
+        elif use in (Use.DROP, Use.CONSUMER, Use.ITER) and not lazy:
             self.report(key, Reason.DROPPED)
         elif use is Use.WITH and not kind.with_releases:
             return key  # `with sqlite3.connect() as c:` binds an open connection
@@ -649,6 +707,10 @@ class FunctionWalk:
                         self.escape(key, state)  # `atexit.register(f.close)`: someone else closes it
                 elif use.name in _TRANSFER_METHODS:
                     self.escape(key, state)
+                elif use.called and use.name in kind.opens_on:
+                    statuses = state.status.get(key, frozenset())
+                    if IDLE in statuses:
+                        state.status[key] = (statuses - {IDLE}) | {OPEN}
             elif use is Use.RELEASE or (use is Use.WITH and kind.with_releases):
                 self.release(key, state, safe=True)
             elif use in (Use.ESCAPE, Use.CALLBACK, _BIND):
@@ -656,6 +718,20 @@ class FunctionWalk:
 
 
 _BIND: Final = object()  # the value is bound to a name by the caller
+
+
+def _last_name(func: cst.BaseExpression) -> str:
+    return func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+
+
+def _never_returns(call: cst.Call, resolve: Callable[[cst.BaseExpression], str | None]) -> bool:
+    if resolve(call.func) in _EXIT_CALLS:
+        return True
+    func = call.func
+    return (
+        isinstance(func, cst.Attribute) and func.attr.value in _EXIT_METHODS
+        and isinstance(func.value, cst.Name) and func.value.value == "self"
+    )
 
 
 def _constant_true(test: cst.BaseExpression) -> bool:
@@ -820,7 +896,7 @@ class ResourceRule(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         callee = self.context.names.call_name(node)
         kind = self.resources.get(callee) if callee is not None else None
-        if kind is not None:
+        if kind is not None and not (kind.code == "MEM201" and wraps_borrowed_object(node)):
             self._creations[id(node)] = (node, kind, callee)  # type: ignore[assignment]
             self._functions[-1].keys.append(id(node))
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+import libcst as cst
+
 
 @dataclass(frozen=True, slots=True)
 class ResourceKind:
@@ -23,6 +25,11 @@ class ResourceKind:
     consequence: str = "its descriptor stays open until garbage collection"
     # False where the type's own `with` does not release it (sqlite3's only commits).
     with_releases: bool = True
+    # Clients that connect lazily hold nothing until one of these is called
+    # (`http.client.HTTPConnection` connects on `request()`).
+    opens_on: frozenset[str] = frozenset()
+    # ... unless the constructor is given an address (`smtplib.SMTP(host)`).
+    opens_with_arguments: bool = False
 
 
 _FILE = ResourceKind("MEM201", "file", frozenset({"close"}), "use `with ... as f:` so it is closed on every path")
@@ -39,6 +46,12 @@ _CONNECTION = ResourceKind(
 _MAIL = ResourceKind(
     "MEM202", "connection", frozenset({"close", "quit", "logout"}), "use `with` or call `quit()` in a `finally`",
     consequence="the socket stays open until garbage collection",
+    opens_on=frozenset({"connect"}), opens_with_arguments=True,
+)
+_HTTP = ResourceKind(
+    "MEM202", "connection", frozenset({"close"}), "use `with` or close it in a `finally`",
+    consequence="the socket stays open until garbage collection",
+    opens_on=frozenset({"connect", "request", "putrequest", "endheaders", "send"}),
 )
 _SELECTOR = ResourceKind(
     "MEM202", "selector", frozenset({"close"}), "use `with` or close it in a `finally`",
@@ -100,8 +113,8 @@ CONNECTIONS: Final[dict[str, ResourceKind]] = {
     "socket.socketpair": _CONNECTION,
     "sqlite3.connect": _SQLITE,
     "urllib.request.urlopen": _CONNECTION,
-    "http.client.HTTPConnection": _CONNECTION,
-    "http.client.HTTPSConnection": _CONNECTION,
+    "http.client.HTTPConnection": _HTTP,
+    "http.client.HTTPSConnection": _HTTP,
     "ftplib.FTP": _MAIL,
     "ftplib.FTP_TLS": _MAIL,
     "smtplib.SMTP": _MAIL,
@@ -138,6 +151,32 @@ EXECUTORS: Final[dict[str, ResourceKind]] = {
 }
 
 RESOURCES: Final[dict[str, ResourceKind]] = {**FILE_OPENERS, **CONNECTIONS, **PROCESSES, **EXECUTORS}
+
+
+def is_lazy(call: cst.Call, kind: ResourceKind) -> bool:
+    """Whether this call creates a client that holds nothing yet."""
+    if not kind.opens_on:
+        return False
+    return not (kind.opens_with_arguments and call.args)
+
+
+# Calls whose result is an in-memory buffer: a file object wrapping one holds no descriptor.
+_MEMORY_BUFFERS: Final = frozenset({"BytesIO", "StringIO"})
+
+
+def wraps_borrowed_object(call: cst.Call) -> bool:
+    """``gzip.GzipFile(fileobj=f)``, ``zipfile.ZipFile(io.BytesIO(data))``: the
+    object wraps a stream its caller owns or an in-memory buffer, and holds no
+    descriptor of its own."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "fileobj":
+            return True
+    first = call.args[0].value if call.args and call.args[0].keyword is None else None
+    if isinstance(first, cst.Call):
+        func = first.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        return name in _MEMORY_BUFFERS
+    return False
 
 
 def resource_kind(qualified_name: str | None) -> ResourceKind | None:
