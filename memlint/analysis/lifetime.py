@@ -35,6 +35,7 @@ from memlint.analysis.names import NameTracker, Scope
 from memlint.analysis.resources import (
     CALLBACK_METHODS,
     NON_OWNING_CONSUMERS,
+    NON_OWNING_METHODS,
     RELEASING_METHODS,
     RELEASING_WRAPPERS,
     ResourceKind,
@@ -226,11 +227,19 @@ class FunctionWalk:
 
     # -- statements ------------------------------------------------------
     def block(self, body: Sequence[cst.BaseStatement] | Sequence[cst.BaseSmallStatement], state: State | None) -> State | None:
-        for statement in body:
+        for index, statement in enumerate(body):
             if state is None:
                 return None  # unreachable code
+            if index + 1 < len(body) and self.exits_process(body[index + 1]):
+                # `Popen(cmd)` then `os._exit(0)`: the process ends, nothing leaks.
+                self.ignored.update(key for key in _node_ids(statement) if key in self.creations)
             state = self.statement(statement, state)
         return state
+
+    def exits_process(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.SimpleStatementLine):
+            node = node.body[0]
+        return isinstance(node, cst.Expr) and isinstance(node.value, cst.Call) and _never_returns(node.value, self.resolve)
 
     def statement(self, node: cst.CSTNode, state: State) -> State | None:
         if self.handler_entries:
@@ -581,7 +590,7 @@ class FunctionWalk:
         creation key when ``node`` is a tracked creation and ``use`` binds it."""
         key = id(node)
         if key in self.creations:
-            if self.expect_raise:
+            if self.expect_raise or self.wraps_local(node, state):  # type: ignore[arg-type]
                 self.ignored.add(key)
             self.call_parts(node, state)  # type: ignore[arg-type]
             return self.use_creation(key, use, state)
@@ -650,6 +659,12 @@ class FunctionWalk:
             self.expr(func, Use.NEUTRAL, state)
         self.call_args(node, state)
 
+    def wraps_local(self, node: cst.Call, state: State) -> bool:
+        """``zipfile.ZipFile(f)`` over a file ``f`` this function already follows:
+        the wrapper holds no descriptor of its own."""
+        first = node.args[0].value if node.args and node.args[0].keyword is None else None
+        return isinstance(first, cst.Name) and bool(state.bindings.get(first.value))
+
     def call_parts(self, node: cst.Call, state: State) -> None:
         """A creation's own callee and arguments (``gzip.GzipFile(fileobj=f)`` takes ``f``)."""
         if isinstance(node.func, cst.Attribute):
@@ -669,6 +684,8 @@ class FunctionWalk:
         if name in RELEASING_WRAPPERS:
             return Use.RELEASE
         if isinstance(func, cst.Attribute):
+            if func.attr.value in NON_OWNING_METHODS:
+                return Use.CONSUMER
             if func.attr.value in RELEASING_METHODS:
                 return Use.RELEASE
             if func.attr.value in CALLBACK_METHODS:
@@ -718,6 +735,14 @@ class FunctionWalk:
 
 
 _BIND: Final = object()  # the value is bound to a name by the caller
+
+
+def _node_ids(node: cst.CSTNode) -> Iterator[int]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield id(current)
+        stack.extend(current.children)
 
 
 def _last_name(func: cst.BaseExpression) -> str:

@@ -206,6 +206,9 @@ NON_OWNING_CONSUMERS: Final[frozenset[str]] = frozenset({
     "builtins.repr", "builtins.str", "builtins.hash", "builtins.bool", "builtins.type",
 })
 
+# Methods, whatever the receiver, that use an argument without keeping it.
+NON_OWNING_METHODS: Final[frozenset[str]] = frozenset({"run_in_executor"})
+
 # Calls that take over the release of their argument.
 RELEASING_WRAPPERS: Final[frozenset[str]] = frozenset({"contextlib.closing", "contextlib.aclosing"})
 # Methods (of an `ExitStack`, whatever its name) that release their argument.
