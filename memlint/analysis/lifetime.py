@@ -70,7 +70,11 @@ _EXIT_METHODS: Final = frozenset({"fail", "skipTest"})
 # there to fail (`with self.assertRaises(ValueError): open(bad)`).
 _EXPECT_RAISE: Final = frozenset({
     "assertRaises", "assertRaisesRegex", "assertRaisesRegexp", "assertWarns", "assertWarnsRegex", "raises", "warns",
+    # `with mock.patch("builtins.open", ...)`: what is created inside may be a mock.
+    "patch", "object",
 })
+# Methods that only a file object has: a name they are called on is a stream, not a path.
+_STREAM_METHODS: Final = frozenset({"read", "readline", "readlines", "seek", "tell", "write", "fileno", "flush"})
 
 
 class Reason(Enum):
@@ -193,9 +197,11 @@ class FunctionWalk:
         self.ignored: set[int] = set()  # creations expected to raise
         self.expect_raise = 0
         self.finally_depth = 0
+        self.streams: frozenset[str] = frozenset()
 
     # -- results ---------------------------------------------------------
     def run(self, body: Sequence[cst.BaseStatement]) -> list[Finding]:
+        self.streams = _stream_names(body)
         end = self.block(body, State())
         if end is not None:
             self.exits.append(end)
@@ -663,7 +669,7 @@ class FunctionWalk:
         """``zipfile.ZipFile(f)`` over a file ``f`` this function already follows:
         the wrapper holds no descriptor of its own."""
         first = node.args[0].value if node.args and node.args[0].keyword is None else None
-        return isinstance(first, cst.Name) and bool(state.bindings.get(first.value))
+        return isinstance(first, cst.Name) and (bool(state.bindings.get(first.value)) or first.value in self.streams)
 
     def call_parts(self, node: cst.Call, state: State) -> None:
         """A creation's own callee and arguments (``gzip.GzipFile(fileobj=f)`` takes ``f``)."""
@@ -735,6 +741,21 @@ class FunctionWalk:
 
 
 _BIND: Final = object()  # the value is bound to a name by the caller
+
+
+def _stream_names(body: Sequence[cst.CSTNode]) -> frozenset[str]:
+    """Names some file-only method is called on (``f.seek(0)``): streams."""
+    found: set[str] = set()
+    stack: list[cst.CSTNode] = list(body)
+    while stack:
+        node = stack.pop()
+        if (
+            isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name)
+            and node.attr.value in _STREAM_METHODS
+        ):
+            found.add(node.value.value)
+        stack.extend(node.children)
+    return frozenset(found)
 
 
 def _node_ids(node: cst.CSTNode) -> Iterator[int]:

@@ -157,7 +157,8 @@ def is_lazy(call: cst.Call, kind: ResourceKind) -> bool:
     """Whether this call creates a client that holds nothing yet."""
     if not kind.opens_on:
         return False
-    return not (kind.opens_with_arguments and call.args)
+    given_address = any(arg.keyword is None or arg.keyword.value == "host" for arg in call.args)
+    return not (kind.opens_with_arguments and given_address)
 
 
 # Calls whose result is an in-memory buffer: a file object wrapping one holds no descriptor.
@@ -169,8 +170,11 @@ def wraps_borrowed_object(call: cst.Call) -> bool:
     object wraps a stream its caller owns or an in-memory buffer, and holds no
     descriptor of its own."""
     for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == "fileobj":
+        keyword = arg.keyword.value if arg.keyword is not None else None
+        if keyword == "fileobj":
             return True
+        if keyword == "closefd" and isinstance(arg.value, cst.Name) and arg.value.value == "False":
+            return True  # `open(fd, closefd=False)`: the descriptor stays its owner's
     first = call.args[0].value if call.args and call.args[0].keyword is None else None
     if isinstance(first, cst.Call):
         func = first.func
