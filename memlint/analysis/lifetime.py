@@ -1,26 +1,4 @@
-"""Where does a resource go? The lifetime analysis behind MEM201-MEM204.
-
-A rule records the resource-creating calls it cares about during the engine's
-walk (``LifetimeTracker.on_call``); when a function ends (or, for scripts, the
-module) the statements of that function are walked once more, path by path,
-with a small abstract state: which local names hold which created objects,
-and for each object the set of things that may have happened to it on the
-paths reaching this point:
-
-- ``open``: created, not yet released;
-- ``plain``: released by a plain call (``f.close()``) outside a ``finally``;
-- ``done``: released safely (``with``, ``finally``, ``closing``, ``ExitStack``);
-- ``gone``: ownership left the function (returned, stored, handed to a call)
-  or the analysis is not sure where it went - never reported;
-- ``none``: not created on this path (a conditional creation).
-
-Precision comes first: whatever is not understood counts as ``gone``. A leak
-is reported only where it is certain on the paths the analysis can see: a
-value dropped right away (``open(p).read()``), a local never released, a name
-re-bound while it still holds an open object, a normal exit (``return``, end
-of function, next loop iteration) reached with the object open on a path on
-which it was surely created. Exceptions only matter under ``strict``.
-"""
+"""Where does a resource go? The lifetime analysis behind MEM201-MEM204."""
 
 from __future__ import annotations
 
@@ -169,7 +147,30 @@ class _Frame:
 
 
 class FunctionWalk:
-    """Walks one function body (or a script's ``__main__`` block)."""
+    """Walks one function body (or a script's ``__main__`` block).
+
+    A rule records the resource-creating calls it cares about during the engine's
+    walk (``ResourceRule.visit_Call``); when a function ends (or, for scripts, the
+    module) the statements of that function are walked once more, path by path,
+    with a small abstract state: which local names hold which created objects,
+    and for each object the set of things that may have happened to it on the
+    paths reaching this point:
+
+    - ``open``: created, not yet released;
+    - ``plain``: released by a plain call (``f.close()``) outside a ``finally``;
+    - ``done``: released safely (``with``, ``finally``, ``closing``, ``ExitStack``);
+    - ``gone``: ownership left the function (returned, stored, handed to a call)
+      or the analysis is not sure where it went - never reported;
+    - ``none``: not created on this path (a conditional creation);
+    - ``idle``: a lazy client (``HTTPConnection``) that has not connected yet.
+
+    Precision comes first: whatever is not understood counts as ``gone``. A leak
+    is reported only where it is certain on the paths the analysis can see: a
+    value dropped right away (``open(p).read()``), a local never released, a name
+    re-bound while it still holds an open object, a normal exit (``return``, end
+    of function, next loop iteration) reached with the object open on a path on
+    which it was surely created. Exceptions only matter under ``strict``.
+    """
 
     def __init__(
         self,
