@@ -33,6 +33,9 @@ _HANDLED: Final = frozenset({PLAIN, DONE, GONE})
 
 # Methods that end a resource's life whatever its type (ownership moves on).
 _TRANSFER_METHODS: Final = frozenset({"detach", "__exit__", "__aexit__", "__enter__", "__aenter__", "release"})
+# Attributes that identify the resource to other code: handing one on
+# (`support.wait_process(proc.pid)`) may hand on its release.
+_HANDLES: Final = frozenset({"pid"})
 # Names of methods that tear an object down: a class with one of them owns
 # what it stores on ``self`` and must release it there.
 TEARDOWN_METHODS: Final = frozenset({
@@ -731,6 +734,8 @@ class FunctionWalk:
                         self.escape(key, state)  # `atexit.register(f.close)`: someone else closes it
                 elif use.name in _TRANSFER_METHODS:
                     self.escape(key, state)
+                elif use.name in _HANDLES and not use.called and use.parent_use is Use.ESCAPE:
+                    self.escape(key, state)  # `reap(proc.pid)`: other code may wait for it by pid
                 elif use.called and use.name in kind.opens_on:
                     statuses = state.status.get(key, frozenset())
                     if IDLE in statuses:
