@@ -355,7 +355,9 @@ class FunctionWalk:
 
     def stmt_Match(self, node: cst.Match, state: State) -> State | None:
         self.expr(node.subject, Use.NEUTRAL, state)
-        branches: list[State | None] = [state.copy()]
+        last = node.cases[-1].pattern if node.cases else None
+        irrefutable = isinstance(last, cst.MatchAs) and last.pattern is None and node.cases[-1].guard is None
+        branches: list[State | None] = [] if irrefutable else [state.copy()]
         for case in node.cases:
             branches.append(self.block(case.body.body, state.copy()))
         return join(branches)
