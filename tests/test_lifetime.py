@@ -125,3 +125,24 @@ def test_messages_name_the_resource_and_the_cure() -> None:
 
 def test_statuses_cover_release_kinds() -> None:
     assert {PLAIN, DONE, GONE}.isdisjoint({OPEN, NONE})
+
+
+def _call(text: str) -> cst.Call:
+    node = cst.parse_expression(text)
+    assert isinstance(node, cst.Call)
+    return node
+
+
+def test_lazy_clients_and_borrowed_streams() -> None:
+    from memlint.analysis.resources import is_lazy, wraps_borrowed_object
+
+    http = CONNECTIONS["http.client.HTTPConnection"]
+    smtp = CONNECTIONS["smtplib.SMTP"]
+    assert is_lazy(_call("HTTPConnection('example.com')"), http)
+    assert is_lazy(_call("SMTP(timeout=3)"), smtp)
+    assert not is_lazy(_call("SMTP('mail', 25)"), smtp)
+    assert not is_lazy(_call("socket()"), CONNECTIONS["socket.socket"])
+    assert wraps_borrowed_object(_call("GzipFile(fileobj=buf)"))
+    assert wraps_borrowed_object(_call("ZipFile(io.BytesIO(data))"))
+    assert wraps_borrowed_object(_call("open(fd, 'rb', closefd=False)"))
+    assert not wraps_borrowed_object(_call("ZipFile(path)"))

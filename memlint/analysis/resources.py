@@ -202,7 +202,7 @@ NON_OWNING_CONSUMERS: Final[frozenset[str]] = frozenset({
     "yaml.load", "yaml.safe_load", "yaml.full_load", "yaml.unsafe_load",
     "yaml.load_all", "yaml.safe_load_all",
     "csv.reader", "csv.writer", "csv.DictReader", "csv.DictWriter",
-    "shutil.copyfileobj", "hashlib.file_digest", "os.kill",
+    "shutil.copyfileobj", "hashlib.file_digest", "os.kill", "collections.deque",
     "builtins.print", "builtins.len", "builtins.iter", "builtins.next", "builtins.list",
     "builtins.tuple", "builtins.set", "builtins.frozenset", "builtins.sorted", "builtins.enumerate",
     "builtins.zip", "builtins.map", "builtins.filter", "builtins.sum", "builtins.min", "builtins.max",
