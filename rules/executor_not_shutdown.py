@@ -77,6 +77,8 @@ class ExecutorNotShutdown(ResourceRule):
     ## Known limitations
     Only local names and direct `self.<attr>` stores are followed. A pool kept
     in a module global is treated as an intentional singleton.
+    Creations expected to fail are skipped: inside `assertRaises`/`pytest.raises`
+    or `mock.patch` blocks, and a bare creation probed in a `try` with handlers.
     """
 
     code = "MEM204"

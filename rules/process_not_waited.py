@@ -69,6 +69,10 @@ class ProcessNotWaited(ResourceRule):
     `asyncio.create_subprocess_exec` and `os.popen` are not tracked. A
     process kept on an object or in a list is assumed to be waited for by
     its new owner.
+    Handing `proc.pid` to another call counts as handing the process on (it
+    may be reaped by pid there).
+    Creations expected to fail are skipped: inside `assertRaises`/`pytest.raises`
+    or `mock.patch` blocks, and a bare creation probed in a `try` with handlers.
     """
 
     code = "MEM203"

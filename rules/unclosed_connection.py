@@ -83,6 +83,8 @@ class UnclosedConnection(ResourceRule):
     Only local names are followed; a connection stored elsewhere is assumed
     to be closed by its new owner. Responses of a session (`session.get(...)`)
     are not tracked, only the session itself.
+    Creations expected to fail are skipped: inside `assertRaises`/`pytest.raises`
+    or `mock.patch` blocks, and a bare creation probed in a `try` with handlers.
     """
 
     code = "MEM202"
