@@ -899,9 +899,11 @@ def _releases_attr(node: cst.CSTNode, attr: str, kind: ResourceKind) -> bool:
             return True
         if isinstance(current, cst.Attribute) and current.attr.value == "__dict__":
             return True
-        if isinstance(current, cst.Attribute) and current.attr.value == attr and isinstance(current.value, cst.Name):
-            if _attr_use_releases(parent, current, kind):
-                return True
+        if (
+            isinstance(current, cst.Attribute) and current.attr.value == attr
+            and isinstance(current.value, cst.Name) and _attr_use_releases(parent, current, kind)
+        ):
+            return True
         stack.extend((child, current) for child in current.children)
     return False
 
@@ -912,9 +914,10 @@ def _attr_use_releases(parent: cst.CSTNode | None, node: cst.Attribute, kind: Re
     if isinstance(parent, cst.Attribute) and parent.value is node:
         name = parent.attr.value
         return name in kind.release or name in TEARDOWN_METHODS or name in _TRANSFER_METHODS or name in ("join", "kill", "wait")
-    if isinstance(parent, (cst.Comparison, cst.ComparisonTarget, cst.UnaryOperation, cst.If, cst.While, cst.BooleanOperation)):
-        return False
-    return True
+    # Tests (`if self.f is not None:`) read it; anything else may hand it on.
+    return not isinstance(
+        parent, (cst.Comparison, cst.ComparisonTarget, cst.UnaryOperation, cst.If, cst.While, cst.BooleanOperation),
+    )
 
 
 # -- the rule side ------------------------------------------------------------
@@ -1063,6 +1066,15 @@ def _display(callee: str) -> str:
 
 
 __all__ = [
-    "Finding", "FunctionWalk", "Reason", "ResourceRule", "STRICT", "State", "TEARDOWN_METHODS",
-    "class_forgets", "describe", "join", "untracked_names",
+    "STRICT",
+    "TEARDOWN_METHODS",
+    "Finding",
+    "FunctionWalk",
+    "Reason",
+    "ResourceRule",
+    "State",
+    "class_forgets",
+    "describe",
+    "join",
+    "untracked_names",
 ]
