@@ -1,0 +1,261 @@
+"""MEM101 unbounded-global-container."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from memlint.analysis.containers import (
+    AUTO_INSERTING, SHRINK_METHODS, Container, Event, definition_line, events, module_containers,
+)
+from memlint.analysis.names import dotted_name
+from memlint.diagnostic import Family
+from memlint.rule import Rule
+
+
+@dataclass(slots=True)
+class _Function:
+    node: cst.FunctionDef
+    class_key: str | None  # the class a method is defined in
+    first_param: str | None
+    globals: set[str] = field(default_factory=set)
+
+
+class UnboundedGlobalContainer(Rule):
+    """Flags module- and class-level containers that functions grow and nothing ever shrinks.
+
+    ## What it does
+    Collects every module-level and class-level `list`, `dict`, `set`,
+    `defaultdict`, `OrderedDict`, `Counter` and `deque()` without `maxlen`,
+    then every place a function or method grows one (`append`, `add`,
+    `update`, `setdefault`, `x[k] = v`, `+=`; reached by name, through
+    `global`, `cls.x`, `ClassName.x` or `self.x`). A container is reported
+    once, at its first growth site inside a function, when nothing in the
+    module ever shrinks or bounds it: no `pop`, `popitem`, `remove`,
+    `discard`, `clear`, `del x[k]`, rebinding, slice assignment, `len(x)`
+    check, and the container is never handed to other code that could.
+
+    ## Why is this bad?
+    A module or class outlives every request. Each call leaves one more
+    entry behind, so a long-running process grows until it is killed: the
+    classic "global variable that accumulates" leak.
+
+    ## Example
+    ```python
+    _sessions = {}
+
+    def login(user, token):
+        _sessions[token] = user
+    ```
+
+    ```python
+    class Tracker:
+        seen = set()
+
+        def observe(self, event_id):
+            self.seen.add(event_id)
+    ```
+
+    ## Use instead
+    ```python
+    from cachetools import TTLCache
+
+    _sessions = TTLCache(maxsize=10_000, ttl=3600)
+
+    def login(user, token):
+        _sessions[token] = user
+    ```
+
+    ```python
+    _sessions = {}
+
+    def login(user, token):
+        _sessions[token] = user
+
+    def logout(token):
+        _sessions.pop(token, None)
+    ```
+
+    ```python
+    _handlers = {}
+
+    def handler(name):
+        def register(func):
+            _handlers[name] = func
+            return func
+        return register
+
+    @handler("ping")
+    def ping():
+        return "pong"
+    ```
+
+    ## Known limitations
+    Only the module itself is read: a container shrunk from another module
+    is reported, and one grown from another module is not. Functions used as
+    decorators (or returning the function they receive) are taken to run at
+    import time, like the registries they fill.
+    """
+
+    code = "MEM101"
+    name = "unbounded-global-container"
+    family = Family.LEAK
+    message = (
+        "{what} `{name}` (defined on line {line}) is grown here and nothing in the module ever shrinks it: "
+        "bound it (`deque(maxlen=N)`, `cachetools.LRUCache`/`TTLCache`), evict old entries, "
+        "or hold values in a `weakref.WeakValueDictionary`"
+    )
+    seed = "3.3 scenario 1: global variables that accumulate (全局变量累积)"
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._containers: dict[str, Container] = module_containers(node, self.context.names)
+        self._by_attr: dict[str, list[str]] = {}
+        for key, container in self._containers.items():
+            if container.class_name is not None:
+                self._by_attr.setdefault(container.name, []).append(key)
+        self._classes: list[str] = []
+        self._frames: list[cst.CSTNode] = []
+        self._functions: list[_Function] = []
+        self._shrunk: set[str] = set()
+        self._growth: dict[str, list[tuple[cst.CSTNode, cst.FunctionDef]]] = {}
+        self._decorators: set[str] = set()
+        self._returns_param: set[cst.FunctionDef] = set()
+
+    # -- scopes ---------------------------------------------------------
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        outer = self._classes[-1] if self._classes and not self._functions else None
+        self._classes.append(f"{outer}.{node.name.value}" if outer else node.name.value)
+        self._frames.append(node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._classes.pop()
+        self._frames.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        params = node.params.posonly_params or node.params.params
+        first = params[0].name.value if params else None
+        is_method = bool(self._frames) and isinstance(self._frames[-1], cst.ClassDef)
+        self._functions.append(_Function(node, self._classes[-1] if is_method else None, first))
+        self._frames.append(node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._functions.pop()
+        self._frames.pop()
+
+    def visit_Global(self, node: cst.Global) -> None:
+        if self._functions:
+            self._functions[-1].globals.update(item.name.value for item in node.names)
+
+    def visit_Decorator(self, node: cst.Decorator) -> None:
+        target = node.decorator.func if isinstance(node.decorator, cst.Call) else node.decorator
+        name = dotted_name(target)
+        if name is not None:
+            self._decorators.add(name.rsplit(".", 1)[-1])
+
+    # -- events ---------------------------------------------------------
+    def visit_Call(self, node: cst.Call) -> None:
+        self._record(node)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self._record(node)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._record(node)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._record(node)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self._record(node)
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        self._record(node)
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        self._record(node)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self._record(node)
+        if self._functions and isinstance(node.value, cst.Name):
+            function = self._functions[-1]
+            params = {p.name.value for p in function.node.params.params}
+            if node.value.value in params:
+                self._returns_param.add(function.node)
+
+    def _record(self, node: cst.CSTNode) -> None:
+        if not self._containers:
+            return
+        function = self._functions[-1] if self._functions else None
+        for event, expr in events(node, self.context.names):
+            for key in self._keys(expr, event, function):
+                container = self._containers[key]
+                if event is Event.GROW or (event is Event.GROW_ITEM and container.kind in AUTO_INSERTING):
+                    if function is not None:
+                        self._growth.setdefault(key, []).append((node, function.node))
+                elif event is not Event.GROW_ITEM and not (event is Event.REBIND and function is None):
+                    self._shrunk.add(key)
+
+    def _keys(self, expr: cst.BaseExpression, event: Event, function: _Function | None) -> list[str]:
+        """The tracked containers ``expr`` may name."""
+        if isinstance(expr, cst.Attribute) and expr.attr.value in SHRINK_METHODS:
+            expr, event = expr.value, Event.SHRINK  # `atexit.register(_cache.clear)`
+        if isinstance(expr, cst.Name):
+            name = expr.value
+            if function is None:
+                key = f"{self._classes[-1]}.{name}" if self._classes else name
+                return [key] if key in self._containers else ([name] if name in self._containers else [])
+            if name in function.globals or self._is_module_name(name):
+                return [name] if name in self._containers else []
+            return []
+        if not isinstance(expr, cst.Attribute):
+            return []
+        attr = expr.attr.value
+        base = dotted_name(expr.value)
+        method = self._method(function)
+        if method is not None and base == method.first_param and method.class_key is not None:
+            key = f"{method.class_key}.{attr}"
+            if key in self._containers:
+                return [key]
+        if base is not None:
+            for key in self._by_attr.get(attr, ()):
+                if key == f"{base}.{attr}" or key.endswith(f".{base}.{attr}"):
+                    return [key]
+        # Unknown owner: any shrink or assignment of an attribute of this
+        # name might be an instance shadowing or evicting the class container.
+        if event is not Event.GROW and event is not Event.GROW_ITEM:
+            return list(self._by_attr.get(attr, ()))
+        return []
+
+    def _method(self, function: _Function | None) -> _Function | None:
+        for candidate in reversed(self._functions):
+            if candidate.class_key is not None:
+                return candidate
+        return None
+
+    def _is_module_name(self, name: str) -> bool:
+        scope = self.context.names.current
+        while scope is not None and scope.parent is not None:
+            if not scope.is_class and name in scope.bindings:
+                return False
+            scope = scope.parent
+        return True
+
+    def finish(self) -> None:
+        if not self._containers:
+            return
+        for key, sites in self._growth.items():
+            if key in self._shrunk:
+                continue
+            site = next((node for node, func in sites if not self._runs_at_import(func)), None)
+            if site is None:
+                continue
+            container = self._containers[key]
+            line = definition_line(self.context.source, container.name, container.class_name.rsplit(".", 1)[-1]
+                                   if container.class_name else None)
+            what = f"class attribute {container.kind}" if container.class_name else f"module-level {container.kind}"
+            self.report(site, self.message.format(what=what, name=key, line=line or "?"))
+
+    def _runs_at_import(self, function: cst.FunctionDef) -> bool:
+        """Decorators (and functions returning what they receive) fill registries at import time."""
+        return function.name.value in self._decorators or function in self._returns_param
