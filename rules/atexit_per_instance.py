@@ -1,0 +1,158 @@
+"""MEM109 atexit-per-instance."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from memlint.analysis.caches import MethodKind, method_kind
+from memlint.analysis.containers import iter_nodes
+from memlint.diagnostic import Family
+from memlint.rule import Rule
+
+
+class AtexitPerInstance(Rule):
+    """Flags `atexit.register` of a bound method or object in per-instance or per-call code.
+
+    ## What it does
+    Reports `atexit.register(self.close)`, `atexit.register(conn.close)`,
+    `atexit.register(cleanup, self)` or a lambda using `self`, inside a
+    function or method, when the module never calls `atexit.unregister`
+    and the function has no `global` once-only flag.
+
+    ## Why is this bad?
+    The `atexit` registry is process-wide and only emptied at exit. Every
+    registration made per object keeps that object (and everything it
+    references) alive until the process ends, even after it is closed.
+
+    ## Example
+    ```python
+    import atexit
+
+    class Connection:
+        def __init__(self, address):
+            self.address = address
+            atexit.register(self.close)
+
+        def close(self):
+            pass
+    ```
+
+    ## Use instead
+    ```python
+    import weakref
+
+    class Connection:
+        def __init__(self, address):
+            self.address = address
+            self._finalizer = weakref.finalize(self, print, "closing", address)
+
+        def close(self):
+            self._finalizer()
+    ```
+
+    ```python
+    import atexit
+
+    class Connection:
+        def __init__(self, address):
+            atexit.register(self.close)
+
+        def close(self):
+            atexit.unregister(self.close)
+    ```
+
+    ## Known limitations
+    A registration that only happens once per process (a singleton's
+    `__init__`) is reported too.
+    """
+
+    code = "MEM109"
+    name = "atexit-per-instance"
+    family = Family.LEAK
+    message = (
+        "`atexit.register` of `{what}` per instance or call keeps every object alive until exit: "
+        "use `weakref.finalize(obj, ...)`, or `atexit.unregister` it when the object is closed"
+    )
+    triggers = ("register",)
+    seed = "3.3 scenario 1: global state that accumulates (全局变量累积)"
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._stack: list[cst.CSTNode] = []
+        self._found: list[tuple[cst.Call, cst.FunctionDef, str]] = []
+        self._unregisters = False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._stack.append(node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._stack.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._stack.append(node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._stack.pop()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        name = self.context.names.call_name(node)
+        if name == "atexit.unregister":
+            self._unregisters = True
+        if name != "atexit.register" or not node.args:
+            return
+        function = next((f for f in reversed(self._stack) if isinstance(f, cst.FunctionDef)), None)
+        if function is None:
+            return
+        what = self._pinned(node, function)
+        if what is not None:
+            self._found.append((node, function, what))
+
+    def _pinned(self, call: cst.Call, function: cst.FunctionDef) -> str | None:
+        """What object the registration keeps alive, spelt as in the code."""
+        receiver = self._receiver()
+        code = self.context.module.code_for_node
+        first = call.args[0].value
+        if isinstance(first, cst.Attribute) and isinstance(first.value, cst.Name):
+            base = first.value.value
+            if base == receiver or (base != "cls" and self.context.names.is_local(base) and base != receiver_of_class(self)):
+                return code(first)
+        if isinstance(first, cst.Lambda) and receiver is not None and _mentions(first.body, receiver):
+            return code(first)
+        if receiver is not None and any(_mentions(arg.value, receiver) for arg in call.args[1:]):
+            return receiver
+        return None
+
+    def _receiver(self) -> str | None:
+        """``self`` (the first parameter) of the innermost enclosing instance method."""
+        for index in range(len(self._stack) - 1, 0, -1):
+            node, parent = self._stack[index], self._stack[index - 1]
+            if isinstance(node, cst.FunctionDef) and isinstance(parent, cst.ClassDef):
+                if method_kind(node, True, self.context.names) is not MethodKind.INSTANCE:
+                    return None
+                params = node.params.posonly_params or node.params.params
+                return params[0].name.value if params else None
+        return None
+
+    def finish(self) -> None:
+        if self._unregisters:
+            return
+        for call, function, what in self._found:
+            if not any(isinstance(node, cst.Global) for node in iter_nodes(function.body, into_functions=False)):
+                self.report(call, self.message.format(what=what))
+
+
+def receiver_of_class(rule: AtexitPerInstance) -> str | None:
+    """The first parameter of an enclosing class method (``cls``): one per class, not per instance."""
+    for index in range(len(rule._stack) - 1, 0, -1):
+        node, parent = rule._stack[index], rule._stack[index - 1]
+        if isinstance(node, cst.FunctionDef) and isinstance(parent, cst.ClassDef):
+            params = node.params.posonly_params or node.params.params
+            if method_kind(node, True, rule.context.names) is MethodKind.CLASS and params:
+                return params[0].name.value
+            return None
+    return None
+
+
+def _mentions(expr: cst.CSTNode, name: str) -> bool:
+    return (isinstance(expr, cst.Name) and expr.value == name) or any(
+        isinstance(node, cst.Name) and node.value == name for node in iter_nodes(expr)
+    )

@@ -1,0 +1,90 @@
+"""MEM103 cache-on-method."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from memlint.analysis.caches import MethodKind, memo_decorator, method_kind
+from memlint.diagnostic import Family
+from memlint.rule import Rule
+
+
+class CacheOnMethod(Rule):
+    """Flags `functools.lru_cache`/`cache` on instance methods.
+
+    ## What it does
+    Reports `@lru_cache` (any form) and `@cache` from `functools`, resolved
+    through imports and aliases, on an instance method, including methods
+    of nested classes and properties stacked on a cache.
+
+    ## Why is this bad?
+    The cache lives on the function, which lives on the class, and every
+    key includes `self`. Each instance the method was ever called on stays
+    reachable from the class until it falls out of the cache (never, for
+    `cache`), with everything it references.
+
+    ## Example
+    ```python
+    import functools
+
+    class Report:
+        def __init__(self, rows):
+            self.rows = rows
+
+        @functools.lru_cache(maxsize=32)
+        def total(self, column):
+            return sum(row[column] for row in self.rows)
+    ```
+
+    ## Use instead
+    ```python
+    import functools
+
+    class Report:
+        def __init__(self, rows):
+            self.rows = rows
+
+        @functools.cached_property
+        def grand_total(self):
+            return sum(sum(row) for row in self.rows)
+
+        @staticmethod
+        @functools.lru_cache(maxsize=32)
+        def parse_header(text):
+            return text.split(",")
+    ```
+
+    ## Known limitations
+    A class with a handful of long-lived instances (singletons, enum
+    members) is reported too; keep the cache but suppress the finding there.
+    """
+
+    code = "MEM103"
+    name = "cache-on-method"
+    family = Family.LEAK
+    message = (
+        "`{decorator}` on a method keeps every `self` it sees alive: use `functools.cached_property`, "
+        "a per-instance cache (a dict set in `__init__`), or cache a module-level function of plain values"
+    )
+    triggers = ("cache",)
+    seed = "3.3 scenario 2: maps that only grow (Map 不断增长)"
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._frames: list[cst.CSTNode] = []
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._frames.append(node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._frames.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        in_class = bool(self._frames) and isinstance(self._frames[-1], cst.ClassDef)
+        self._frames.append(node)
+        names = self.context.names
+        memo = memo_decorator(node, names)
+        if memo is not None and method_kind(node, in_class, names) is MethodKind.INSTANCE:
+            self.report(memo.decorator, self.message.format(decorator=memo.name))
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._frames.pop()

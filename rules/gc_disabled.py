@@ -1,0 +1,110 @@
+"""MEM107 gc-disabled."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from memlint.analysis.containers import iter_nodes
+from memlint.analysis.names import dotted_name
+from memlint.diagnostic import Family
+from memlint.rule import Rule
+
+
+class GcDisabled(Rule):
+    """Flags `gc.disable()` with no `gc.enable()` after it.
+
+    ## What it does
+    Reports `gc.disable()` when the same function (or module) does not call
+    or hand over `gc.enable` after it, and no other method of the same class
+    does (an `__enter__`/`__exit__` pair counts).
+
+    ## Why is this bad?
+    With the cyclic collector off, every reference cycle (objects pointing
+    at each other, exceptions holding frames, closures) is never freed. A
+    long-running process leaks steadily.
+
+    ## Example
+    ```python
+    import gc
+
+    def load_index(path):
+        gc.disable()
+        return build_index(path)
+    ```
+
+    ## Use instead
+    ```python
+    import gc
+
+    def load_index(path):
+        gc.disable()
+        try:
+            return build_index(path)
+        finally:
+            gc.enable()
+    ```
+
+    ## Known limitations
+    An enable reached only through another function is not seen.
+    """
+
+    code = "MEM107"
+    name = "gc-disabled"
+    family = Family.LEAK
+    message = (
+        "`gc.disable()` with no `gc.enable()` after it: reference cycles are never collected again; "
+        "re-enable in a `finally` (or use `gc.freeze()` for start-up objects)"
+    )
+    triggers = ("disable",)
+    seed = "3.3 scenario 1: memory that is never released"
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._disables: list[tuple[cst.Call, cst.CSTNode, cst.ClassDef | None]] = []
+        self._scopes: list[tuple[cst.CSTNode, cst.ClassDef | None]] = [(node, None)]
+        self._enabling_classes: set[cst.ClassDef] = set()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._scopes.append((node, node))
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._scopes.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        owner = self._scopes[-1][1] if isinstance(self._scopes[-1][0], cst.ClassDef) else None
+        self._scopes.append((node, owner))
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._scopes.pop()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.context.names.call_name(node) == "gc.disable":
+            scope, owner = self._scopes[-1]
+            self._disables.append((node, scope, owner))
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        # Any mention of `gc.enable` inside a method lets the class re-enable
+        # (`__exit__`, `close`, `addCleanup(gc.enable)`).
+        owner = self._scopes[-1][1]
+        if owner is not None and node.attr.value == "enable" and self.context.names.qualified_name(node) == "gc.enable":
+            self._enabling_classes.add(owner)
+
+    def finish(self) -> None:
+        for call, scope, owner in self._disables:
+            if owner is not None and owner in self._enabling_classes:
+                continue
+            if not _enabled_after(scope, call):
+                self.report(call)
+
+
+def _enabled_after(scope: cst.CSTNode, call: cst.Call) -> bool:
+    """Whether ``gc.enable`` is mentioned after ``call`` in ``scope`` (source order)."""
+    spelt = dotted_name(call.func) or ""
+    enable = spelt[: -len("disable")] + "enable"
+    seen = False
+    body = scope.body if isinstance(scope, (cst.FunctionDef, cst.ClassDef)) else scope
+    for node in iter_nodes(body, into_functions=False):
+        if node is call:
+            seen = True
+        elif seen and isinstance(node, (cst.Attribute, cst.Name)) and dotted_name(node) == enable:
+            return True
+    return False

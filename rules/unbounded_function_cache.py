@@ -1,0 +1,97 @@
+"""MEM102 unbounded-function-cache."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from memlint.analysis.caches import MethodKind, memo_decorator, method_kind, takes_arguments
+from memlint.diagnostic import Family
+from memlint.rule import Rule
+
+
+class UnboundedFunctionCache(Rule):
+    """Flags `functools.cache` and `lru_cache(maxsize=None)` on functions that take arguments.
+
+    ## What it does
+    Reports `@functools.cache`, `@lru_cache(maxsize=None)` and
+    `@lru_cache(None)` (resolved through imports and aliases) on a function,
+    static method or class method that takes arguments.
+
+    ## Why is this bad?
+    An unbounded cache keeps one entry per distinct argument tuple for the
+    life of the process, arguments and results included. Fed request data
+    (ids, paths, user input), it grows without limit.
+
+    ## Example
+    ```python
+    import functools
+
+    @functools.cache
+    def load_profile(user_id):
+        return fetch(user_id)
+    ```
+
+    ```python
+    from functools import lru_cache as memo
+
+    @memo(maxsize=None)
+    def render(template, context_key):
+        return compile_template(template, context_key)
+    ```
+
+    ## Use instead
+    ```python
+    import functools
+
+    @functools.lru_cache(maxsize=1024)
+    def load_profile(user_id):
+        return fetch(user_id)
+    ```
+
+    ```python
+    from functools import cache
+
+    @cache
+    def default_settings():
+        return read_settings_file()
+    ```
+
+    ## Known limitations
+    Instance methods are left to MEM103 (cache-on-method). A function whose
+    arguments come from a small fixed set (flags, enum members) is reported
+    even though its cache stays small; bound it or suppress the finding.
+    """
+
+    code = "MEM102"
+    name = "unbounded-function-cache"
+    family = Family.LEAK
+    message = (
+        "`{decorator}` keeps one entry per distinct argument forever: use a bounded "
+        "`lru_cache(maxsize=N)` or a `cachetools.LRUCache`/`TTLCache`"
+    )
+    triggers = ("cache",)
+    seed = "3.3 scenario 2: maps that only grow (Map 不断增长)"
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._frames: list[cst.CSTNode] = []
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._frames.append(node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._frames.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        in_class = bool(self._frames) and isinstance(self._frames[-1], cst.ClassDef)
+        self._frames.append(node)
+        names = self.context.names
+        memo = memo_decorator(node, names)
+        if memo is None or memo.bounded:
+            return
+        kind = method_kind(node, in_class, names)
+        if kind is not MethodKind.INSTANCE and takes_arguments(node, kind):
+            spelt = "functools.cache" if memo.name == "cache" else "lru_cache(maxsize=None)"
+            self.report(memo.decorator, self.message.format(decorator=spelt))
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._frames.pop()
