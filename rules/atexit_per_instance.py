@@ -108,29 +108,32 @@ class AtexitPerInstance(Rule):
 
     def _pinned(self, call: cst.Call, function: cst.FunctionDef) -> str | None:
         """What object the registration keeps alive, spelt as in the code."""
-        receiver = self._receiver()
+        receiver, kind = self._method()
+        instance = receiver if kind is MethodKind.INSTANCE else None
         code = self.context.module.code_for_node
         first = call.args[0].value
         if isinstance(first, cst.Attribute) and isinstance(first.value, cst.Name):
             base = first.value.value
-            if base == receiver or (base != "cls" and self.context.names.is_local(base) and base != receiver_of_class(self)):
+            # A bound method of the instance, or of an object made per call;
+            # a class method's `cls` exists once per class.
+            if base == instance or (base != receiver and self.context.names.is_local(base)):
                 return code(first)
-        if isinstance(first, cst.Lambda) and receiver is not None and _mentions(first.body, receiver):
+        if instance is None:
+            return None
+        if isinstance(first, (cst.Lambda, cst.Call)) and _mentions(first, instance):
             return code(first)
-        if receiver is not None and any(_mentions(arg.value, receiver) for arg in call.args[1:]):
-            return receiver
+        if any(_mentions(arg.value, instance) for arg in call.args[1:]):
+            return instance
         return None
 
-    def _receiver(self) -> str | None:
-        """``self`` (the first parameter) of the innermost enclosing instance method."""
+    def _method(self) -> tuple[str | None, MethodKind | None]:
+        """First parameter and kind of the innermost enclosing method."""
         for index in range(len(self._stack) - 1, 0, -1):
             node, parent = self._stack[index], self._stack[index - 1]
             if isinstance(node, cst.FunctionDef) and isinstance(parent, cst.ClassDef):
-                if method_kind(node, True, self.context.names) is not MethodKind.INSTANCE:
-                    return None
                 params = node.params.posonly_params or node.params.params
-                return params[0].name.value if params else None
-        return None
+                return (params[0].name.value if params else None), method_kind(node, True, self.context.names)
+        return None, None
 
     def finish(self) -> None:
         if self._unregisters:
@@ -138,18 +141,6 @@ class AtexitPerInstance(Rule):
         for call, function, what in self._found:
             if not any(isinstance(node, cst.Global) for node in iter_nodes(function.body, into_functions=False)):
                 self.report(call, self.message.format(what=what))
-
-
-def receiver_of_class(rule: AtexitPerInstance) -> str | None:
-    """The first parameter of an enclosing class method (``cls``): one per class, not per instance."""
-    for index in range(len(rule._stack) - 1, 0, -1):
-        node, parent = rule._stack[index], rule._stack[index - 1]
-        if isinstance(node, cst.FunctionDef) and isinstance(parent, cst.ClassDef):
-            params = node.params.posonly_params or node.params.params
-            if method_kind(node, True, rule.context.names) is MethodKind.CLASS and params:
-                return params[0].name.value
-            return None
-    return None
 
 
 def _mentions(expr: cst.CSTNode, name: str) -> bool:

@@ -144,7 +144,7 @@ class HandlerAccumulation(Rule):
             frame.adds.append((node, False))
         elif isinstance(receiver, cst.Name):
             shared = receiver.value in frame.loggers or (
-                receiver.value in self._module_loggers and not self.context.names.is_local(receiver.value)
+                receiver.value in self._module_loggers and self.context.names.is_module_level(receiver.value)
             )
             if shared:
                 frame.adds.append((node, _returns(frame.node, receiver.value)))

@@ -205,7 +205,7 @@ class UnboundedGlobalContainer(Rule):
             if function is None:
                 key = f"{self._classes[-1]}.{name}" if self._classes else name
                 return [key] if key in self._containers else ([name] if name in self._containers else [])
-            if name in function.globals or self._is_module_name(name):
+            if name in function.globals or self.context.names.binding_scope(name) in (None, self.context.names.module_scope):
                 return [name] if name in self._containers else []
             return []
         if not isinstance(expr, cst.Attribute):
@@ -232,14 +232,6 @@ class UnboundedGlobalContainer(Rule):
             if candidate.class_key is not None:
                 return candidate
         return None
-
-    def _is_module_name(self, name: str) -> bool:
-        scope = self.context.names.current
-        while scope is not None and scope.parent is not None:
-            if not scope.is_class and name in scope.bindings:
-                return False
-            scope = scope.parent
-        return True
 
     def finish(self) -> None:
         if not self._containers:
