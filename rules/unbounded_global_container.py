@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from memlint.analysis.containers import (
-    AUTO_INSERTING, SHRINK_METHODS, Container, Event, definition_line, events, module_containers,
+    AUTO_INSERTING, SHRINK_METHODS, Container, Event, definition_line, events, lookups, module_containers,
 )
 from memlint.analysis.names import dotted_name
+from memlint.analysis.once import runs_once
 from memlint.diagnostic import Family
+from memlint.options import Option, parse_bool
 from memlint.rule import Rule
 
 
@@ -106,6 +108,11 @@ class UnboundedGlobalContainer(Rule):
         "bound it (`deque(maxlen=N)`, `cachetools.LRUCache`/`TTLCache`), evict old entries, "
         "or hold values in a `weakref.WeakValueDictionary`"
     )
+    options = (Option(
+        "memo-caches", False,
+        "also report containers the growing function looks keys up in first (memo caches, seen-sets): "
+        "bounded only by their key space", parse_bool,
+    ),)
     seed = "3.3 scenario 1: global variables that accumulate (全局变量累积)"
 
     def visit_Module(self, node: cst.Module) -> None:
@@ -118,8 +125,11 @@ class UnboundedGlobalContainer(Rule):
         self._frames: list[cst.CSTNode] = []
         self._functions: list[_Function] = []
         self._shrunk: set[str] = set()
-        self._growth: dict[str, list[tuple[cst.CSTNode, cst.FunctionDef]]] = {}
+        self._growth: dict[str, list[tuple[cst.CSTNode, tuple[cst.FunctionDef, ...]]]] = {}
+        self._lookups: dict[cst.FunctionDef, set[str]] = {}
+        self._stores: set[cst.CSTNode] = set()
         self._decorators: set[str] = set()
+        self._import_calls: set[str] = set()
         self._returns_param: set[cst.FunctionDef] = set()
 
     # -- scopes ---------------------------------------------------------
@@ -147,6 +157,11 @@ class UnboundedGlobalContainer(Rule):
         if self._functions:
             self._functions[-1].globals.update(item.name.value for item in node.names)
 
+    def _note_import_time_call(self, node: cst.Call) -> None:
+        # A function called from module or class-body code runs at import time.
+        if not self._functions and isinstance(node.func, cst.Name):
+            self._import_calls.add(node.func.value)
+
     def visit_Decorator(self, node: cst.Decorator) -> None:
         target = node.decorator.func if isinstance(node.decorator, cst.Call) else node.decorator
         name = dotted_name(target)
@@ -155,6 +170,7 @@ class UnboundedGlobalContainer(Rule):
 
     # -- events ---------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
+        self._note_import_time_call(node)
         self._record(node)
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -167,7 +183,16 @@ class UnboundedGlobalContainer(Rule):
         self._record(node)
 
     def visit_Del(self, node: cst.Del) -> None:
+        if not self._functions and isinstance(node.target, (cst.Name, cst.Tuple)):
+            # `del helper` after import-time use: the helper ran at import time.
+            for target in [node.target] if isinstance(node.target, cst.Name) else [e.value for e in node.target.elements]:
+                if isinstance(target, cst.Name):
+                    self._import_calls.add(target.value)
         self._record(node)
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        if node not in self._stores:
+            self._note_lookup(node.value)
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
         self._record(node)
@@ -183,16 +208,30 @@ class UnboundedGlobalContainer(Rule):
             if node.value.value in params:
                 self._returns_param.add(function.node)
 
+    def _note_lookup(self, expr: cst.BaseExpression) -> None:
+        if self._containers and self._functions:
+            function = self._functions[-1]
+            for key in self._keys(expr, Event.GROW, function):
+                self._lookups.setdefault(function.node, set()).add(key)
+
     def _record(self, node: cst.CSTNode) -> None:
         if not self._containers:
             return
         function = self._functions[-1] if self._functions else None
+        if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.Del)):
+            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            self._stores.update(t for t in targets if isinstance(t, cst.Subscript))
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Subscript):
+            self._stores.add(node.func.value)  # `x[k].append(v)` grows x[k], it does not look k up first
+        for expr in lookups(node):
+            self._note_lookup(expr)
         for event, expr in events(node, self.context.names):
             for key in self._keys(expr, event, function):
                 container = self._containers[key]
                 if event is Event.GROW or (event is Event.GROW_ITEM and container.kind in AUTO_INSERTING):
                     if function is not None:
-                        self._growth.setdefault(key, []).append((node, function.node))
+                        chain = tuple(f.node for f in self._functions)
+                        self._growth.setdefault(key, []).append((node, chain))
                 elif event is not Event.GROW_ITEM and not (event is Event.REBIND and function is None):
                     self._shrunk.add(key)
 
@@ -239,7 +278,7 @@ class UnboundedGlobalContainer(Rule):
         for key, sites in self._growth.items():
             if key in self._shrunk:
                 continue
-            site = next((node for node, func in sites if not self._runs_at_import(func)), None)
+            site = next((node for node, chain in sites if self._per_call(key, node, chain)), None)
             if site is None:
                 continue
             container = self._containers[key]
@@ -248,6 +287,27 @@ class UnboundedGlobalContainer(Rule):
             what = f"class attribute {container.kind}" if container.class_name else f"module-level {container.kind}"
             self.report(site, self.message.format(what=what, name=key, line=line or "?"))
 
+    def _per_call(self, key: str, node: cst.CSTNode, chain: tuple[cst.FunctionDef, ...]) -> bool:
+        """Whether a growth site may run again and again after import."""
+        function = chain[-1]
+        if any(self._runs_at_import(f) for f in chain) or _registers(function) or runs_once(function, node):
+            return False
+        # A memo cache or a dedup set (`if k not in x: x[k] = ...`) is bounded
+        # by its key space, which only the programmer knows: opt-in.
+        return self.option("memo-caches") or key not in self._lookups.get(function, ())
+
     def _runs_at_import(self, function: cst.FunctionDef) -> bool:
-        """Decorators (and functions returning what they receive) fill registries at import time."""
-        return function.name.value in self._decorators or function in self._returns_param
+        """Decorators (and functions returning what they receive) fill
+        registries at import time, as do functions called from module code."""
+        name = function.name.value
+        return name in self._decorators or name in self._import_calls or function in self._returns_param
+
+
+# Explicit registration APIs: adding is the function's contract and its
+# callers (usually import-time code in other modules) decide how often.
+_REGISTERING = ("register", "add", "install", "declare", "define", "def", "set", "replace", "subscribe", "bind")
+
+
+def _registers(function: cst.FunctionDef) -> bool:
+    name = function.name.value.lstrip("_").lower()
+    return name.startswith(_REGISTERING)

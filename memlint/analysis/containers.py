@@ -125,6 +125,19 @@ def events(node: cst.CSTNode, names: NameTracker | None = None) -> Iterator[tupl
                     yield Event.ESCAPE, element.value
 
 
+def lookups(node: cst.CSTNode) -> Iterator[cst.BaseExpression]:
+    """Containers a Comparison or Call looks a key up in: ``k in x``,
+    ``x.get(k)``, ``x.setdefault(k, v)``. (Subscript loads ``x[k]`` are
+    left to the caller, which knows store targets from loads.)"""
+    if isinstance(node, cst.Comparison):
+        for comparison in node.comparisons:
+            if isinstance(comparison.operator, (cst.In, cst.NotIn)):
+                yield comparison.comparator
+    elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) \
+            and node.func.attr.value in ("get", "setdefault", "__contains__", "__getitem__"):
+        yield node.func.value
+
+
 def _call_events(call: cst.Call, names: NameTracker | None) -> Iterator[tuple[Event, cst.BaseExpression]]:
     func = call.func
     method = func.attr.value if isinstance(func, cst.Attribute) else None
@@ -167,6 +180,9 @@ def _alias_events(value: cst.BaseExpression) -> Iterator[tuple[Event, cst.BaseEx
     # ``other = x`` / ``self.items = x``: a second name may shrink it.
     if isinstance(value, (cst.Name, cst.Attribute)):
         yield Event.ESCAPE, value
+    elif isinstance(value, (cst.Tuple, cst.List)):
+        for element in value.elements:
+            yield from _alias_events(element.value)
 
 
 def _augassign_events(node: cst.AugAssign) -> Iterator[tuple[Event, cst.BaseExpression]]:
