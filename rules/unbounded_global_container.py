@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from memlint.analysis.containers import (
-    AUTO_INSERTING, SHRINK_METHODS, Container, Event, definition_line, events, lookups, module_containers,
+    AUTO_INSERTING, SHRINK_METHODS, Container, Event, definition_line, events, iter_nodes, lookups,
+    module_containers,
 )
 from memlint.analysis.names import dotted_name
-from memlint.analysis.once import runs_once
+from memlint.analysis.once import fills_when_empty, runs_once
 from memlint.diagnostic import Family
 from memlint.options import Option, parse_bool
 from memlint.rule import Rule
@@ -108,15 +109,21 @@ class UnboundedGlobalContainer(Rule):
         "bound it (`deque(maxlen=N)`, `cachetools.LRUCache`/`TTLCache`), evict old entries, "
         "or hold values in a `weakref.WeakValueDictionary`"
     )
-    options = (Option(
-        "memo-caches", False,
-        "also report containers the growing function looks keys up in first (memo caches, seen-sets): "
-        "bounded only by their key space", parse_bool,
-    ),)
+    options = (
+        Option("any-growth", False,
+               "report every growth site, not only those that pin one object per call or instance "
+               "(`x.append(self)`, `x[id(obj)] = obj`)", parse_bool),
+        Option("memo-caches", False,
+               "also report containers the growing function looks keys up in first (memo caches, seen-sets): "
+               "bounded only by their key space", parse_bool),
+    )
     seed = "3.3 scenario 1: global variables that accumulate (全局变量累积)"
 
     def visit_Module(self, node: cst.Module) -> None:
-        self._containers: dict[str, Container] = module_containers(node, self.context.names)
+        self._containers: dict[str, Container] = {
+            key: container for key, container in module_containers(node, self.context.names).items()
+            if container.class_name is None or container.class_name not in _inheriting_classes(node)
+        }
         self._by_attr: dict[str, list[str]] = {}
         for key, container in self._containers.items():
             if container.class_name is not None:
@@ -290,11 +297,19 @@ class UnboundedGlobalContainer(Rule):
     def _per_call(self, key: str, node: cst.CSTNode, chain: tuple[cst.FunctionDef, ...]) -> bool:
         """Whether a growth site may run again and again after import."""
         function = chain[-1]
-        if any(self._runs_at_import(f) for f in chain) or _registers(function) or runs_once(function, node):
+        if any(self._runs_at_import(f) for f in chain) or _in_decorator_factory(chain) or _registers(function):
+            return False
+        if runs_once(function, node) or fills_when_empty(function, node, key):
             return False
         # A memo cache or a dedup set (`if k not in x: x[k] = ...`) is bounded
         # by its key space, which only the programmer knows: opt-in.
-        return self.option("memo-caches") or key not in self._lookups.get(function, ())
+        if key in self._lookups.get(function, ()) and not self.option("memo-caches"):
+            return False
+        # By default only growth that pins one object per call or instance
+        # (`x.append(self)`, `x[id(obj)] = obj`) is reported: registries of
+        # names, types and settings are bounded by the program, and which
+        # keys a plain `x[k] = v` sees is not known statically.
+        return self.option("any-growth") or _pins_identity(node, chain)
 
     def _runs_at_import(self, function: cst.FunctionDef) -> bool:
         """Decorators (and functions returning what they receive) fill
@@ -303,11 +318,62 @@ class UnboundedGlobalContainer(Rule):
         return name in self._decorators or name in self._import_calls or function in self._returns_param
 
 
+def _in_decorator_factory(chain: tuple[cst.FunctionDef, ...]) -> bool:
+    """``def factory(...): def decorator(func): ...; return decorator``:
+    the inner one-argument function runs when something is decorated."""
+    for outer, inner in zip(chain, chain[1:]):
+        params = [*inner.params.posonly_params, *inner.params.params]
+        if len(params) == 1 and any(
+            isinstance(node, cst.Return) and isinstance(node.value, cst.Name) and node.value.value == inner.name.value
+            for node in iter_nodes(outer.body, into_functions=False)
+        ):
+            return True
+    return False
+
+
+def _pins_identity(node: cst.CSTNode, chain: tuple[cst.FunctionDef, ...]) -> bool:
+    """The growth stores one object per call or instance: a key or value
+    built with ``id(...)``, or the instance itself (``registry.append(self)``)."""
+    in_method = any((params := [*f.params.posonly_params, *f.params.params]) and params[0].name.value == "self"
+                    for f in chain)
+    bases: set[cst.CSTNode] = set()
+    for child in iter_nodes(node, into_functions=False):
+        if isinstance(child, cst.Attribute):
+            bases.add(child.value)
+        elif isinstance(child, cst.Call) and isinstance(child.func, cst.Name) and child.func.value == "id":
+            return True
+        elif isinstance(child, cst.Name) and child.value == "self" and child not in bases and in_method:
+            return True
+    return False
+
+
 # Explicit registration APIs: adding is the function's contract and its
 # callers (usually import-time code in other modules) decide how often.
-_REGISTERING = ("register", "add", "install", "declare", "define", "def", "set", "replace", "subscribe", "bind")
+_REGISTERING = ("register", "add", "install", "declare", "define", "def", "set", "replace", "subscribe", "bind",
+                "load")
 
 
 def _registers(function: cst.FunctionDef) -> bool:
     name = function.name.value.lstrip("_").lower()
     return name.startswith(_REGISTERING)
+
+
+def _inheriting_classes(module: cst.Module) -> set[str]:
+    """Dotted paths of classes with a base class from another module: the
+    base class (unseen) may well empty the container its subclass declares."""
+    found: set[str] = set()
+    local: set[str] = {"object"}
+
+    def walk(body: object, prefix: str | None) -> None:
+        for statement in body:  # type: ignore[attr-defined]
+            if isinstance(statement, cst.ClassDef):
+                path = f"{prefix}.{statement.name.value}" if prefix else statement.name.value
+                roots = {(dotted_name(arg.value) or "?").split(".")[0] for arg in statement.bases if arg.keyword is None}
+                if roots - local:
+                    found.add(path)
+                local.add(statement.name.value)
+                if isinstance(statement.body, cst.IndentedBlock):
+                    walk(statement.body.body, path)
+
+    walk(module.body, None)
+    return found

@@ -83,3 +83,25 @@ def runs_once(function: cst.FunctionDef, target: cst.CSTNode) -> bool:
         if _flag_names(statement.test) & assigned & persistent:
             return True
     return False
+
+
+def fills_when_empty(function: cst.FunctionDef, target: cst.CSTNode, container: str) -> bool:
+    """``target`` runs only while ``container`` is empty (``if not cache:``,
+    ``if len(cache) == 0:``): a one-time fill, not growth per call."""
+    for statement in enclosing_ifs(function.body, target):
+        test = statement.test
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            operand = test.expression
+            if isinstance(operand, cst.Call) and isinstance(operand.func, cst.Name) and operand.func.value == "len" \
+                    and operand.args:
+                operand = operand.args[0].value
+            if dotted_name(operand) == container:
+                return True
+        if isinstance(test, cst.Comparison) and isinstance(test.left, cst.Call) and len(test.comparisons) == 1:
+            call, comparison = test.left, test.comparisons[0]
+            if isinstance(call.func, cst.Name) and call.func.value == "len" and call.args \
+                    and dotted_name(call.args[0].value) == container \
+                    and isinstance(comparison.operator, cst.Equal) \
+                    and isinstance(comparison.comparator, cst.Integer) and comparison.comparator.value == "0":
+                return True
+    return False
