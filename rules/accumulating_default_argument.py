@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from memlint.analysis.containers import AUTO_INSERTING, Event, events, iter_nodes, new_container
+from memlint.analysis.once import fills_when_empty
 from memlint.diagnostic import Family
 from memlint.rule import Rule
 
@@ -90,7 +91,8 @@ class AccumulatingDefaultArgument(Rule):
                     continue
                 kind = defaults[expr.value][1]
                 if event is Event.GROW or (event is Event.GROW_ITEM and kind in AUTO_INSERTING):
-                    grown.setdefault(expr.value, child)
+                    if not fills_when_empty(node, child, expr.value):  # `if not _cache: _cache.append(...)`
+                        grown.setdefault(expr.value, child)
                 elif event in (Event.REBIND, Event.SHRINK):
                     safe.add(expr.value)
         for name in grown.keys() - safe:

@@ -6,6 +6,7 @@ import libcst as cst
 
 from memlint.analysis.caches import MethodKind, method_kind
 from memlint.analysis.containers import iter_nodes
+from memlint.analysis.once import runs_once
 from memlint.diagnostic import Family
 from memlint.rule import Rule
 
@@ -14,10 +15,11 @@ class AtexitPerInstance(Rule):
     """Flags `atexit.register` of a bound method or object in per-instance or per-call code.
 
     ## What it does
-    Reports `atexit.register(self.close)`, `atexit.register(conn.close)`,
-    `atexit.register(cleanup, self)` or a lambda using `self`, inside a
-    function or method, when the module never calls `atexit.unregister`
-    and the function has no `global` once-only flag.
+    Reports, inside an instance method, `atexit.register(self.close)`,
+    `atexit.register(conn.close)` for an object made in the method,
+    `atexit.register(cleanup, self)`, a `partial` or a lambda using `self`,
+    when the module never calls `atexit.unregister` and no once-only flag
+    (a `global` or class attribute the method sets) guards it.
 
     ## Why is this bad?
     The `atexit` registry is process-wide and only emptied at exit. Every
@@ -63,7 +65,9 @@ class AtexitPerInstance(Rule):
 
     ## Known limitations
     A registration that only happens once per process (a singleton's
-    `__init__`) is reported too.
+    `__init__`) is reported too. Plain functions registering an object they
+    create (`conn = connect(); atexit.register(conn.close)`) are not
+    reported: such factories usually run once per process.
     """
 
     code = "MEM109"
@@ -116,7 +120,10 @@ class AtexitPerInstance(Rule):
             base = first.value.value
             # A bound method of the instance, or of an object made per call;
             # a class method's `cls` exists once per class.
-            if base == instance or (base != receiver and self.context.names.is_local(base)):
+            # A plain function registering a local object's method is as often
+            # a once-per-process factory (a pid lock, a CLI's log file): only
+            # methods, run per instance, are reported.
+            if base == instance or (instance is not None and base != receiver and self.context.names.is_local(base)):
                 return code(first)
         if instance is None:
             return None
@@ -139,7 +146,9 @@ class AtexitPerInstance(Rule):
         if self._unregisters:
             return
         for call, function, what in self._found:
-            if not any(isinstance(node, cst.Global) for node in iter_nodes(function.body, into_functions=False)):
+            if not runs_once(function, call) and not any(
+                isinstance(node, cst.Global) for node in iter_nodes(function.body, into_functions=False)
+            ):
                 self.report(call, self.message.format(what=what))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from memlint.analysis.caches import MethodKind, memo_decorator, method_kind
+from memlint.analysis.names import dotted_name
 from memlint.diagnostic import Family
 from memlint.rule import Rule
 
@@ -54,6 +55,8 @@ class CacheOnMethod(Rule):
             return text.split(",")
     ```
 
+    A cache the module empties (`func.cache_clear()`) is not reported.
+
     ## Known limitations
     A class with a handful of long-lived instances (singletons, enum
     members) is reported too; keep the cache but suppress the finding there.
@@ -71,6 +74,18 @@ class CacheOnMethod(Rule):
 
     def visit_Module(self, node: cst.Module) -> None:
         self._frames: list[cst.CSTNode] = []
+        self._found: list[tuple[cst.FunctionDef, cst.Decorator, str]] = []
+        self._cleared: set[str] = set()
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        # `load.cache_clear()` anywhere in the module: the cache is emptied.
+        if node.attr.value == "cache_clear":
+            self._cleared.add((dotted_name(node.value) or "").rsplit(".", 1)[-1])
+
+    def finish(self) -> None:
+        for function, decorator, message in self._found:
+            if function.name.value not in self._cleared:
+                self.report(decorator, message)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._frames.append(node)
@@ -84,7 +99,7 @@ class CacheOnMethod(Rule):
         names = self.context.names
         memo = memo_decorator(node, names)
         if memo is not None and method_kind(node, in_class, names) is MethodKind.INSTANCE:
-            self.report(memo.decorator, self.message.format(decorator=memo.name))
+            self._found.append((node, memo.decorator, self.message.format(decorator=memo.name)))
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self._frames.pop()

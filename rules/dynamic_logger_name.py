@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from memlint.analysis.logs import is_get_logger, per_call_parts
+from memlint.analysis.logs import is_get_logger, looks_per_call, per_call_parts
 from memlint.diagnostic import Family
+from memlint.options import Option, parse_bool
 from memlint.rule import Rule
 
 
@@ -15,7 +16,8 @@ class DynamicLoggerName(Rule):
     ## What it does
     Reports `logging.getLogger(name)` inside a function when `name` is an
     f-string, `%`/`+` concatenation or `str.format` built from variables
-    (a request id, a user, an object id). Names built only from constants,
+    that are evidently per request or per object (`id(...)`, `uuid4()`,
+    `request.id`, `user`, `conn`, `addr`, `self`). Names built only from constants,
     `__name__` or a class's `__name__`/`__qualname__` are not reported.
 
     ## Why is this bad?
@@ -50,9 +52,14 @@ class DynamicLoggerName(Rule):
             self.log = logging.getLogger(f"{__name__}.{type(self).__name__}")
     ```
 
+    ## Options
+    - `any-variable`: also report names built from any variable (default
+      false: only evidently per-call values such as `id(...)`, `uuid4()`,
+      `request.id`, `user`, `conn`, `addr`, `path`, `self`).
+
     ## Known limitations
-    A name built from a variable that only ever holds a few values (a
-    plugin name, a component) is reported too.
+    By default the per-call value is recognised by its spelling; a request
+    id held in a variable called `name` is missed unless `any-variable` is on.
     """
 
     code = "MEM106"
@@ -63,6 +70,11 @@ class DynamicLoggerName(Rule):
         "use `getLogger(__name__)` and pass the varying value with `extra=` or a `LoggerAdapter`"
     )
     triggers = ("getLogger",)
+    options = (Option(
+        "any-variable", False,
+        "report names built from any variable, not only from evidently per-call values "
+        "(ids, requests, users, connections, addresses, `self`)", parse_bool,
+    ),)
     seed = "3.3 scenario 1: global state that accumulates (全局变量累积)"
 
     def visit_Module(self, node: cst.Module) -> None:
@@ -76,5 +88,6 @@ class DynamicLoggerName(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         if self._depth and node.args and node.args[0].keyword in (None,) and is_get_logger(node, self.context.names):
-            if per_call_parts(node.args[0].value):
+            parts = per_call_parts(node.args[0].value)
+            if parts and (self.option("any-variable") or any(looks_per_call(p) for p in parts)):
                 self.report(node)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from memlint.analysis.containers import AUTO_INSERTING, Event, events, iter_nodes, new_container
+from memlint.analysis.containers import AUTO_INSERTING, Event, events, iter_nodes, lookups, new_container
 from memlint.analysis.loops import is_endless
 from memlint.diagnostic import Family
 from memlint.rule import Rule
@@ -96,6 +96,11 @@ class GrowthInEndlessLoop(Rule):
         grown: dict[str, cst.CSTNode] = {}
         safe = self._handled_elsewhere(function, containers)
         for child in iter_nodes(node.body, into_functions=False):
+            # A map keyed by what it already holds (`old = seen.get(k)`,
+            # `if k in seen`, `seen[k]`) tracks state per key: bounded by the
+            # key space, not by the number of passes.
+            looked_up = lookups(child) if isinstance(child, (cst.Call, cst.Comparison)) else ()
+            safe.update(e.value for e in looked_up if isinstance(e, cst.Name))
             if not isinstance(child, _EVENT_NODES):
                 continue
             for event, expr in events(child, self.context.names):

@@ -8,6 +8,8 @@ import libcst as cst
 
 from memlint.analysis.containers import iter_nodes
 from memlint.analysis.logs import is_get_logger, per_call_parts
+from memlint.analysis.names import dotted_name
+from memlint.analysis.once import enclosing_ifs, runs_once
 from memlint.diagnostic import Family
 from memlint.rule import Rule
 
@@ -122,7 +124,8 @@ class HandlerAccumulation(Rule):
         if not frame.adds or _mentions_guard(frame.node):
             return
         for call, returned in frame.adds:
-            self._candidates.append((call, frame, "returned" if returned else ""))
+            if not _guarded(frame.node, call):
+                self._candidates.append((call, frame, "returned" if returned else ""))
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if not self._frames or not isinstance(node.value, cst.Call) or not self._fixed_logger(node.value):
@@ -187,6 +190,18 @@ def _mentions_guard(function: cst.FunctionDef) -> bool:
         if isinstance(node, cst.Attribute) and node.attr.value in _GUARDS:
             return True
     return False
+
+
+def _guarded(function: cst.FunctionDef, call: cst.Call) -> bool:
+    """Under an ``if`` that inspects the logger (``if not has_handler(log):``)
+    or under a once-only flag."""
+    receiver = dotted_name(call.func.value) if isinstance(call.func, cst.Attribute) else None  # type: ignore[union-attr]
+    if receiver is not None:
+        for statement in enclosing_ifs(function.body, call):
+            if any(dotted_name(node) == receiver for node in (statement.test, *iter_nodes(statement.test))
+                   if isinstance(node, (cst.Name, cst.Attribute))):
+                return True
+    return runs_once(function, call)
 
 
 def _returns(function: cst.FunctionDef, name: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from memlint.analysis.caches import MethodKind, memo_decorator, method_kind, takes_arguments
+from memlint.analysis.names import dotted_name
 from memlint.diagnostic import Family
 from memlint.rule import Rule
 
@@ -56,6 +57,8 @@ class UnboundedFunctionCache(Rule):
         return read_settings_file()
     ```
 
+    A cache the module empties (`func.cache_clear()`) is not reported.
+
     ## Known limitations
     Instance methods are left to MEM103 (cache-on-method). A function whose
     arguments come from a small fixed set (flags, enum members) is reported
@@ -74,6 +77,18 @@ class UnboundedFunctionCache(Rule):
 
     def visit_Module(self, node: cst.Module) -> None:
         self._frames: list[cst.CSTNode] = []
+        self._found: list[tuple[cst.FunctionDef, cst.Decorator, str]] = []
+        self._cleared: set[str] = set()
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        # `load.cache_clear()` anywhere in the module: the cache is emptied.
+        if node.attr.value == "cache_clear":
+            self._cleared.add((dotted_name(node.value) or "").rsplit(".", 1)[-1])
+
+    def finish(self) -> None:
+        for function, decorator, message in self._found:
+            if function.name.value not in self._cleared:
+                self.report(decorator, message)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._frames.append(node)
@@ -91,7 +106,7 @@ class UnboundedFunctionCache(Rule):
         kind = method_kind(node, in_class, names)
         if kind is not MethodKind.INSTANCE and takes_arguments(node, kind):
             spelt = "functools.cache" if memo.name == "cache" else "lru_cache(maxsize=None)"
-            self.report(memo.decorator, self.message.format(decorator=spelt))
+            self._found.append((node, memo.decorator, self.message.format(decorator=spelt)))
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self._frames.pop()

@@ -60,3 +60,40 @@ def _dynamic(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
     if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "id":
         return [expr]
     return [expr]
+
+
+# Words that name per-request / per-object values in identifiers
+# (`request_id`, `conn.peer`, `user.email`, `job.uuid`).
+_PER_CALL_WORDS: Final = frozenset({
+    "id", "ids", "uuid", "guid", "pid", "tid", "ident", "token", "session", "sid", "request", "req", "user",
+    "username", "client", "conn", "connection", "sock", "socket", "addr", "address", "host", "hostname", "port",
+    "peer", "ip", "url", "uri", "path", "filename", "key", "job", "task", "tenant", "account", "email", "self",
+})
+_PER_CALL_CALLS: Final = ("id", "uuid", "uuid1", "uuid4", "time", "monotonic", "getpid", "get_ident", "random", "now")
+
+
+def looks_per_call(part: cst.BaseExpression) -> bool:
+    """Whether a dynamic piece of a logger name is evidently per request or
+    per object: ``id(self)``, ``uuid4()``, ``request.id``, ``conn_addr``,
+    ``self`` itself (its repr carries an address). Plain names such as
+    ``alias`` or ``component`` usually come from a fixed configuration."""
+    if isinstance(part, cst.Call):
+        func = part.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        return name in _PER_CALL_CALLS
+    if isinstance(part, cst.Subscript):
+        return looks_per_call(part.value)
+    if isinstance(part, (cst.Name, cst.Attribute)):
+        identifiers = []
+        while isinstance(part, cst.Attribute):
+            identifiers.append(part.attr.value)
+            part = part.value
+        if isinstance(part, cst.Name):
+            identifiers.append(part.value)
+        return any(_per_call_identifier(identifier) for identifier in identifiers)
+    return False
+
+
+def _per_call_identifier(identifier: str) -> bool:
+    words = [w for w in identifier.lower().split("_") if w]
+    return any(w in _PER_CALL_WORDS or (w.endswith("id") and len(w) > 3) for w in words)
