@@ -39,45 +39,58 @@ class UnboundedGlobalContainer(Rule):
     `discard`, `clear`, `del x[k]`, rebinding, slice assignment, `len(x)`
     check, and the container is never handed to other code that could.
 
+    Not reported: growth at import time (module-level code, decorators,
+    functions called from module code, `register*`/`add*`/`load*`-style
+    registration APIs), growth under a once-only flag or only while the
+    container is empty, and containers of classes whose base class comes
+    from another module (it may empty them). By default only growth that
+    pins one object per call or instance is reported (`x.append(self)`,
+    `x[id(obj)] = obj`); see the options for the broad forms.
+
     ## Why is this bad?
     A module or class outlives every request. Each call leaves one more
-    entry behind, so a long-running process grows until it is killed: the
+    object behind, so a long-running process grows until it is killed: the
     classic "global variable that accumulates" leak.
 
     ## Example
     ```python
-    _sessions = {}
+    _live_connections = []
 
-    def login(user, token):
-        _sessions[token] = user
+    class Connection:
+        def __init__(self, sock):
+            self.sock = sock
+            _live_connections.append(self)
     ```
 
     ```python
-    class Tracker:
-        seen = set()
+    _frames = {}
 
-        def observe(self, event_id):
-            self.seen.add(event_id)
+    def wrap_frame(frame):
+        _frames[id(frame)] = frame
+        return id(frame)
     ```
 
     ## Use instead
     ```python
-    from cachetools import TTLCache
+    import weakref
 
-    _sessions = TTLCache(maxsize=10_000, ttl=3600)
+    _live_connections = weakref.WeakSet()
 
-    def login(user, token):
-        _sessions[token] = user
+    class Connection:
+        def __init__(self, sock):
+            self.sock = sock
+            _live_connections.add(self)
     ```
 
     ```python
-    _sessions = {}
+    _frames = {}
 
-    def login(user, token):
-        _sessions[token] = user
+    def wrap_frame(frame):
+        _frames[id(frame)] = frame
+        return id(frame)
 
-    def logout(token):
-        _sessions.pop(token, None)
+    def release_frame(frame_id):
+        del _frames[frame_id]
     ```
 
     ```python
@@ -94,11 +107,21 @@ class UnboundedGlobalContainer(Rule):
         return "pong"
     ```
 
+    ## Options
+    - `any-growth` (default false): report every growth site, such as
+      `_sessions[token] = user`, not only those that pin an object per call
+      or instance. Registries of names and settings make this form noisy on
+      library code; it suits services.
+    - `memo-caches` (default false): also report containers the growing
+      function looks the key up in first (`if k not in cache: cache[k] = ...`,
+      `setdefault`, seen-sets): they are bounded by their key space, which
+      only the programmer knows.
+
     ## Known limitations
     Only the module itself is read: a container shrunk from another module
-    is reported, and one grown from another module is not. Functions used as
-    decorators (or returning the function they receive) are taken to run at
-    import time, like the registries they fill.
+    is reported, and one grown from another module is not. Functions whose
+    names say they register (`register`, `add`, `install`, `set`, `load`,
+    `bind`, ...) are trusted to be registration APIs.
     """
 
     code = "MEM101"
