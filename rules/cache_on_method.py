@@ -7,6 +7,7 @@ import libcst as cst
 from memlint.analysis.caches import MethodKind, memo_decorator, method_kind
 from memlint.analysis.names import dotted_name
 from memlint.diagnostic import Family
+from memlint.options import Option, parse_bool
 from memlint.rule import Rule
 
 
@@ -14,15 +15,15 @@ class CacheOnMethod(Rule):
     """Flags `functools.lru_cache`/`cache` on instance methods.
 
     ## What it does
-    Reports `@lru_cache` (any form) and `@cache` from `functools`, resolved
-    through imports and aliases, on an instance method, including methods
-    of nested classes and properties stacked on a cache.
+    Reports `@cache` and `@lru_cache(maxsize=None)` from `functools`,
+    resolved through imports and aliases, on an instance method, including
+    methods of nested classes and properties stacked on a cache. Bounded
+    `lru_cache` forms are reported with `include-bounded`.
 
     ## Why is this bad?
     The cache lives on the function, which lives on the class, and every
     key includes `self`. Each instance the method was ever called on stays
-    reachable from the class until it falls out of the cache (never, for
-    `cache`), with everything it references.
+    reachable from the class forever, with everything it references.
 
     ## Example
     ```python
@@ -32,7 +33,7 @@ class CacheOnMethod(Rule):
         def __init__(self, rows):
             self.rows = rows
 
-        @functools.lru_cache(maxsize=32)
+        @functools.cache
         def total(self, column):
             return sum(row[column] for row in self.rows)
     ```
@@ -57,9 +58,15 @@ class CacheOnMethod(Rule):
 
     A cache the module empties (`func.cache_clear()`) is not reported.
 
+    ## Options
+    - `include-bounded` (default false): also report bounded caches
+      (`@lru_cache`, `lru_cache(maxsize=N)`), which pin up to N instances
+      until evicted (flake8-bugbear's B019).
+
     ## Known limitations
     A class with a handful of long-lived instances (singletons, enum
     members) is reported too; keep the cache but suppress the finding there.
+    A method whose first parameter is `cls` is taken for a class method.
     """
 
     code = "MEM103"
@@ -70,6 +77,11 @@ class CacheOnMethod(Rule):
         "a per-instance cache (a dict set in `__init__`), or cache a module-level function of plain values"
     )
     triggers = ("cache",)
+    options = (Option(
+        "include-bounded", False,
+        "also report bounded `lru_cache(maxsize=N)` / bare `@lru_cache` on methods (they pin up to N instances "
+        "until evicted)", parse_bool,
+    ),)
     seed = "3.3 scenario 2: maps that only grow (Map 不断增长)"
 
     def visit_Module(self, node: cst.Module) -> None:
@@ -98,8 +110,13 @@ class CacheOnMethod(Rule):
         self._frames.append(node)
         names = self.context.names
         memo = memo_decorator(node, names)
-        if memo is not None and method_kind(node, in_class, names) is MethodKind.INSTANCE:
-            self._found.append((node, memo.decorator, self.message.format(decorator=memo.name)))
+        if memo is None or method_kind(node, in_class, names) is not MethodKind.INSTANCE:
+            return
+        # A bounded cache releases an instance once it is evicted; unbounded
+        # ones hold every instance forever. The bounded form is opt-in.
+        if not memo.bounded or self.option("include-bounded"):
+            spelt = "cache" if memo.name == "cache" else "lru_cache" if not memo.bounded else "lru_cache(maxsize=N)"
+            self._found.append((node, memo.decorator, self.message.format(decorator=spelt)))
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self._frames.pop()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from memlint.analysis.caches import MethodKind, memo_decorator, method_kind, takes_arguments
+from memlint.analysis.caches import MethodKind, argument_names, memo_decorator, method_kind, takes_arguments
+from memlint.analysis.naming import per_call_identifier
 from memlint.analysis.names import dotted_name
 from memlint.diagnostic import Family
+from memlint.options import Option, parse_bool
 from memlint.rule import Rule
 
 
@@ -16,7 +18,9 @@ class UnboundedFunctionCache(Rule):
     ## What it does
     Reports `@functools.cache`, `@lru_cache(maxsize=None)` and
     `@lru_cache(None)` (resolved through imports and aliases) on a function,
-    static method or class method that takes arguments.
+    static method or class method that takes arguments whose names say they
+    carry open-ended data: `url`, `request`, `user_id`, `page`, `message`,
+    `query`, `text`... (all argument names with `any-arguments`).
 
     ## Why is this bad?
     An unbounded cache keeps one entry per distinct argument tuple for the
@@ -36,8 +40,8 @@ class UnboundedFunctionCache(Rule):
     from functools import lru_cache as memo
 
     @memo(maxsize=None)
-    def render(template, context_key):
-        return compile_template(template, context_key)
+    def render(template, request):
+        return compile_template(template, request.path)
     ```
 
     ## Use instead
@@ -55,14 +59,22 @@ class UnboundedFunctionCache(Rule):
     @cache
     def default_settings():
         return read_settings_file()
+
+    @cache
+    def backend(name):
+        return import_backend(name)
     ```
 
     A cache the module empties (`func.cache_clear()`) is not reported.
 
+    ## Options
+    - `any-arguments` (default false): report every unbounded cache on a
+      function with arguments. Off by default because real code uses
+      `@cache` deliberately on functions of a few settings, names or flags.
+
     ## Known limitations
-    Instance methods are left to MEM103 (cache-on-method). A function whose
-    arguments come from a small fixed set (flags, enum members) is reported
-    even though its cache stays small; bound it or suppress the finding.
+    Instance methods are left to MEM103 (cache-on-method). By default the
+    open-ended argument is recognised by its name only.
     """
 
     code = "MEM102"
@@ -73,6 +85,11 @@ class UnboundedFunctionCache(Rule):
         "`lru_cache(maxsize=N)` or a `cachetools.LRUCache`/`TTLCache`"
     )
     triggers = ("cache",)
+    options = (Option(
+        "any-arguments", False,
+        "report every unbounded cache on a function with arguments, not only those whose parameters name "
+        "open-ended data (url, request, user_id, page, message...)", parse_bool,
+    ),)
     seed = "3.3 scenario 2: maps that only grow (Map 不断增长)"
 
     def visit_Module(self, node: cst.Module) -> None:
@@ -104,7 +121,12 @@ class UnboundedFunctionCache(Rule):
         if memo is None or memo.bounded:
             return
         kind = method_kind(node, in_class, names)
-        if kind is not MethodKind.INSTANCE and takes_arguments(node, kind):
+        if kind is MethodKind.INSTANCE or not takes_arguments(node, kind):
+            return
+        # By default only caches keyed by evidently open-ended data (`url`,
+        # `request`, `user_id`, `page`...): `@cache` on a function of a few
+        # configuration names or flags is a deliberate, bounded choice.
+        if self.option("any-arguments") or any(per_call_identifier(a) for a in argument_names(node, kind)):
             spelt = "functools.cache" if memo.name == "cache" else "lru_cache(maxsize=None)"
             self._found.append((node, memo.decorator, self.message.format(decorator=spelt)))
 

@@ -63,6 +63,9 @@ _METHOD_DECORATORS: Final = {
 }
 
 
+_CLASS_RECEIVERS: Final = frozenset({"cls", "klass", "mcs", "mcls", "metacls"})
+
+
 def method_kind(function: cst.FunctionDef, in_class_body: bool, names: NameTracker) -> MethodKind:
     """What kind of callable ``function`` is, given whether it is defined
     directly in a class body (nested classes included)."""
@@ -75,6 +78,9 @@ def method_kind(function: cst.FunctionDef, in_class_body: bool, names: NameTrack
             return kind
     if function.name.value in ("__new__", "__init_subclass__", "__class_getitem__"):
         return MethodKind.CLASS  # implicit static/class methods
+    params = [*function.params.posonly_params, *function.params.params]
+    if params and params[0].name.value in _CLASS_RECEIVERS:
+        return MethodKind.CLASS  # wrapped later: `f = classmethod(f)`, `@classproperty`
     return MethodKind.INSTANCE
 
 
@@ -87,3 +93,16 @@ def takes_arguments(function: cst.FunctionDef, kind: MethodKind) -> bool:
         positional = positional[1:]
     return bool(positional or params.kwonly_params
                 or isinstance(params.star_arg, cst.Param) or isinstance(params.star_kwarg, cst.Param))
+
+
+def argument_names(function: cst.FunctionDef, kind: MethodKind) -> list[str]:
+    """Names of the parameters callers pass (receiver excluded)."""
+    params = function.params
+    positional = [*params.posonly_params, *params.params]
+    if kind in (MethodKind.INSTANCE, MethodKind.CLASS) and positional:
+        positional = positional[1:]
+    names = [p.name.value for p in (*positional, *params.kwonly_params)]
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            names.append(star.name.value)
+    return names

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Final
 
 import libcst as cst
 
+from memlint.analysis.naming import identifiers, per_call_identifier
+
 if TYPE_CHECKING:
     from memlint.analysis.names import NameTracker
 
@@ -62,13 +64,6 @@ def _dynamic(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
     return [expr]
 
 
-# Words that name per-request / per-object values in identifiers
-# (`request_id`, `conn.peer`, `user.email`, `job.uuid`).
-_PER_CALL_WORDS: Final = frozenset({
-    "id", "ids", "uuid", "guid", "pid", "tid", "ident", "token", "session", "sid", "request", "req", "user",
-    "username", "client", "conn", "connection", "sock", "socket", "addr", "address", "host", "hostname", "port",
-    "peer", "ip", "url", "uri", "path", "filename", "key", "job", "task", "tenant", "account", "email", "self",
-})
 _PER_CALL_CALLS: Final = ("id", "uuid", "uuid1", "uuid4", "time", "monotonic", "getpid", "get_ident", "random", "now")
 
 
@@ -84,16 +79,5 @@ def looks_per_call(part: cst.BaseExpression) -> bool:
     if isinstance(part, cst.Subscript):
         return looks_per_call(part.value)
     if isinstance(part, (cst.Name, cst.Attribute)):
-        identifiers = []
-        while isinstance(part, cst.Attribute):
-            identifiers.append(part.attr.value)
-            part = part.value
-        if isinstance(part, cst.Name):
-            identifiers.append(part.value)
-        return any(_per_call_identifier(identifier) for identifier in identifiers)
+        return any(per_call_identifier(identifier) for identifier in identifiers(part))
     return False
-
-
-def _per_call_identifier(identifier: str) -> bool:
-    words = [w for w in identifier.lower().split("_") if w]
-    return any(w in _PER_CALL_WORDS or (w.endswith("id") and len(w) > 3) for w in words)
