@@ -359,15 +359,26 @@ def _pins_identity(node: cst.CSTNode, chain: tuple[cst.FunctionDef, ...]) -> boo
     built with ``id(...)``, or the instance itself (``registry.append(self)``)."""
     in_method = any((params := [*f.params.posonly_params, *f.params.params]) and params[0].name.value == "self"
                     for f in chain)
+    # Locals holding an identity: `fid = id(frame)`.
+    ids = {
+        target.target.value
+        for child in iter_nodes(chain[-1].body, into_functions=False)
+        if isinstance(child, cst.Assign) and _is_id_call(child.value)
+        for target in child.targets if isinstance(target.target, cst.Name)
+    }
     bases: set[cst.CSTNode] = set()
     for child in iter_nodes(node, into_functions=False):
         if isinstance(child, cst.Attribute):
             bases.add(child.value)
-        elif isinstance(child, cst.Call) and isinstance(child.func, cst.Name) and child.func.value == "id":
+        elif _is_id_call(child) or (isinstance(child, cst.Name) and child.value in ids):
             return True
         elif isinstance(child, cst.Name) and child.value == "self" and child not in bases and in_method:
             return True
     return False
+
+
+def _is_id_call(node: cst.CSTNode) -> bool:
+    return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "id"
 
 
 # Explicit registration APIs: adding is the function's contract and its
