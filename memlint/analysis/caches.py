@@ -96,13 +96,21 @@ def takes_arguments(function: cst.FunctionDef, kind: MethodKind) -> bool:
 
 
 def argument_names(function: cst.FunctionDef, kind: MethodKind) -> list[str]:
-    """Names of the parameters callers pass (receiver excluded)."""
+    """Names of the parameters callers pass (receiver and ``bool`` flags excluded)."""
     params = function.params
     positional = [*params.posonly_params, *params.params]
     if kind in (MethodKind.INSTANCE, MethodKind.CLASS) and positional:
         positional = positional[1:]
-    names = [p.name.value for p in (*positional, *params.kwonly_params)]
+    names = [p.name.value for p in (*positional, *params.kwonly_params) if not _is_flag(p)]
     for star in (params.star_arg, params.star_kwarg):
         if isinstance(star, cst.Param):
             names.append(star.name.value)
     return names
+
+
+def _is_flag(param: cst.Param) -> bool:
+    """A ``bool`` parameter (annotated or defaulted so): two values at most."""
+    annotation = param.annotation.annotation if param.annotation is not None else None
+    if isinstance(annotation, cst.Name) and annotation.value == "bool":
+        return True
+    return isinstance(param.default, cst.Name) and param.default.value in ("True", "False")
