@@ -11,6 +11,7 @@ from memlint.analysis.containers import (
     module_containers,
 )
 from memlint.analysis.names import dotted_name
+from memlint.analysis.naming import identifiers, per_call_identifier
 from memlint.analysis.once import fills_when_empty, runs_once
 from memlint.diagnostic import Family
 from memlint.options import Option, parse_bool
@@ -44,8 +45,10 @@ class UnboundedGlobalContainer(Rule):
     registration APIs), growth under a once-only flag or only while the
     container is empty, and containers of classes whose base class comes
     from another module (it may empty them). By default only growth that
-    pins one object per call or instance is reported (`x.append(self)`,
-    `x[id(obj)] = obj`); see the options for the broad forms.
+    evidently stores something new per call or instance is reported: the
+    instance itself (`x.append(self)`), an identity (`x[id(obj)] = obj`), or
+    a value named as per-request data (`request_id`, `session`, `user`,
+    `token`, `event`, `message`...); see the options for the broad forms.
 
     ## Why is this bad?
     A module or class outlives every request. Each call leaves one more
@@ -68,6 +71,13 @@ class UnboundedGlobalContainer(Rule):
     def wrap_frame(frame):
         _frames[id(frame)] = frame
         return id(frame)
+    ```
+
+    ```python
+    _sessions = {}
+
+    def login(user, token):
+        _sessions[token] = user
     ```
 
     ## Use instead
@@ -109,8 +119,8 @@ class UnboundedGlobalContainer(Rule):
 
     ## Options
     - `any-growth` (default false): report every growth site, such as
-      `_sessions[token] = user`, not only those that pin an object per call
-      or instance. Registries of names and settings make this form noisy on
+      `_totals[name] = value`, not only those that evidently store per-call
+      data. Registries of names and settings make this form noisy on
       library code; it suits services.
     - `memo-caches` (default false): also report containers the growing
       function looks the key up in first (`if k not in cache: cache[k] = ...`,
@@ -332,7 +342,7 @@ class UnboundedGlobalContainer(Rule):
         # (`x.append(self)`, `x[id(obj)] = obj`) is reported: registries of
         # names, types and settings are bounded by the program, and which
         # keys a plain `x[k] = v` sees is not known statically.
-        return self.option("any-growth") or _pins_identity(node, chain)
+        return self.option("any-growth") or _pins_identity(node, chain) or _per_call_data(node)
 
     def _runs_at_import(self, function: cst.FunctionDef) -> bool:
         """Decorators (and functions returning what they receive) fill
@@ -374,6 +384,33 @@ def _pins_identity(node: cst.CSTNode, chain: tuple[cst.FunctionDef, ...]) -> boo
             return True
         elif isinstance(child, cst.Name) and child.value == "self" and child not in bases and in_method:
             return True
+    return False
+
+
+def _stored(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """What a growth statement stores (keys and values), without the
+    container expression itself."""
+    if isinstance(node, cst.Call):
+        return [arg.value for arg in node.args]
+    if isinstance(node, (cst.Assign, cst.AnnAssign)):
+        targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+        keys = [t.slice for t in targets if isinstance(t, cst.Subscript)]
+        return [element.slice for slices in keys for element in slices] + ([node.value] if node.value else [])
+    if isinstance(node, cst.AugAssign):
+        keys = list(node.target.slice) if isinstance(node.target, cst.Subscript) else []
+        return [element.slice for element in keys] + [node.value]
+    return []
+
+
+def _per_call_data(node: cst.CSTNode) -> bool:
+    """The growth stores a value named as per-request data: ``request_id``,
+    ``session``, ``user``, ``token``, ``event``, ``message``..."""
+    for stored in _stored(node):
+        for child in (stored, *iter_nodes(stored, into_functions=False)):
+            if isinstance(child, (cst.Name, cst.Attribute)) and any(
+                per_call_identifier(identifier) for identifier in identifiers(child) if identifier not in ("self", "cls")
+            ):
+                return True
     return False
 
 
