@@ -16,7 +16,8 @@ class GcDisabled(Rule):
     ## What it does
     Reports `gc.disable()` when the same function (or module) does not call
     or hand over `gc.enable` after it, and no other method of the same class
-    does (an `__enter__`/`__exit__` pair counts).
+    (for a method) or module-level function (for a function) does: an
+    `__enter__`/`__exit__` or `setUpModule`/`tearDownModule` pair counts.
 
     ## Why is this bad?
     With the cyclic collector off, every reference cycle (objects pointing
@@ -45,7 +46,8 @@ class GcDisabled(Rule):
     ```
 
     ## Known limitations
-    An enable reached only through another function is not seen.
+    Pairing is by presence, not by call order: one function that enables the
+    collector excuses every disable in its sibling functions.
     """
 
     code = "MEM107"
@@ -61,7 +63,7 @@ class GcDisabled(Rule):
     def visit_Module(self, node: cst.Module) -> None:
         self._disables: list[tuple[cst.Call, cst.CSTNode, cst.ClassDef | None]] = []
         self._scopes: list[tuple[cst.CSTNode, cst.ClassDef | None]] = [(node, None)]
-        self._enabling_classes: set[cst.ClassDef] = set()
+        self._enabling: dict[cst.ClassDef | None, set[cst.FunctionDef]] = {}
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._scopes.append((node, node))
@@ -82,15 +84,18 @@ class GcDisabled(Rule):
             self._disables.append((node, scope, owner))
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        # Any mention of `gc.enable` inside a method lets the class re-enable
-        # (`__exit__`, `close`, `addCleanup(gc.enable)`).
-        owner = self._scopes[-1][1]
-        if owner is not None and node.attr.value == "enable" and self.context.names.qualified_name(node) == "gc.enable":
-            self._enabling_classes.add(owner)
+        # A mention of `gc.enable` in a function pairs with disables in the
+        # other functions of the module: `__enter__`/`__exit__`, `start`/`stop`,
+        # `setUpModule`/`tearDownModule`, `addCleanup(gc.enable)`.
+        # Methods pair within their class, module functions with module functions.
+        if node.attr.value == "enable" and self.context.names.qualified_name(node) == "gc.enable":
+            scope, owner = self._scopes[-1]
+            if isinstance(scope, cst.FunctionDef):
+                self._enabling.setdefault(owner, set()).add(scope)
 
     def finish(self) -> None:
         for call, scope, owner in self._disables:
-            if owner is not None and owner in self._enabling_classes:
+            if isinstance(scope, cst.FunctionDef) and self._enabling.get(owner, set()) - {scope}:
                 continue
             if not _enabled_after(scope, call):
                 self.report(call)

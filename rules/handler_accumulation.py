@@ -9,7 +9,7 @@ import libcst as cst
 from memlint.analysis.containers import iter_nodes
 from memlint.analysis.logs import is_get_logger, per_call_parts
 from memlint.analysis.names import dotted_name
-from memlint.analysis.once import enclosing_ifs, runs_once
+from memlint.analysis.once import enclosing_ifs, never_runs, runs_once
 from memlint.diagnostic import Family
 from memlint.rule import Rule
 
@@ -201,7 +201,7 @@ def _guarded(function: cst.FunctionDef, call: cst.Call) -> bool:
             if any(dotted_name(node) == receiver for node in (statement.test, *iter_nodes(statement.test))
                    if isinstance(node, (cst.Name, cst.Attribute))):
                 return True
-    return runs_once(function, call)
+    return runs_once(function, call) or never_runs(function, call)
 
 
 def _returns(function: cst.FunctionDef, name: str) -> bool:

@@ -105,3 +105,14 @@ def fills_when_empty(function: cst.FunctionDef, target: cst.CSTNode, container: 
                     and isinstance(comparison.comparator, cst.Integer) and comparison.comparator.value == "0":
                 return True
     return False
+
+
+def never_runs(function: cst.FunctionDef, target: cst.CSTNode) -> bool:
+    """``target`` sits under ``if 0:`` / ``if False:`` (debugging code left disabled)."""
+    for statement in enclosing_ifs(function.body, target):
+        test = statement.test
+        if (isinstance(test, cst.Name) and test.value == "False") or (
+            isinstance(test, cst.Integer) and test.value == "0"
+        ):
+            return True
+    return False
