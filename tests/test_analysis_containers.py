@@ -125,3 +125,29 @@ def test_runs_once() -> None:
     grow_g = next(n for n in iter_nodes(g) if isinstance(n, cst.Call))
     assert runs_once(f, grow_f)
     assert not runs_once(g, grow_g)
+
+
+def test_growth_helpers() -> None:
+    from memlint.analysis.growth import (
+        in_decorator_factory, inheriting_classes, is_registration_api, pins_identity, stores_per_call_data,
+    )
+
+    module = cst.parse_module(
+        "def handler(name):\n    def register(func):\n        table[name] = func\n        return func\n    return register\n"
+        "class Conn:\n    def open(self):\n        live.append(self)\n        names.append(self.name)\n"
+        "class Sub(base.Channel):\n    items = []\n"
+        "def remember(request_id, payload):\n    seen[request_id] = payload\n"
+    )
+    handler, conn, _, remember = module.body
+    assert isinstance(handler, cst.FunctionDef) and isinstance(conn, cst.ClassDef) and isinstance(remember, cst.FunctionDef)
+    register = handler.body.body[0]
+    assert isinstance(register, cst.FunctionDef)
+    assert in_decorator_factory((handler, register))
+    assert is_registration_api(register) and not is_registration_api(remember)
+    method = conn.body.body[0]
+    assert isinstance(method, cst.FunctionDef)
+    appends = [n for n in iter_nodes(method) if isinstance(n, cst.Call) and dotted_name(n.func) in ("live.append", "names.append")]
+    assert pins_identity(appends[0], (method,)) and not pins_identity(appends[1], (method,))
+    store = next(n for n in iter_nodes(remember) if isinstance(n, cst.Assign))
+    assert stores_per_call_data(store)
+    assert inheriting_classes(module) == {"Sub"}
