@@ -7,9 +7,17 @@ import libcst as cst
 from memlint.analysis.containers import AUTO_INSERTING, Event, events, iter_nodes, new_container
 from memlint.analysis.once import fills_when_empty
 from memlint.diagnostic import Family
+from memlint.options import Option, parse_bool
 from memlint.rule import Rule
 
 _EVENT_NODES = (cst.Call, cst.Assign, cst.AnnAssign, cst.AugAssign, cst.Del)
+
+
+def _deliberate_memo(name: str) -> bool:
+    """``_cache={}``, ``memo={}``, ``_seen=set()``: a private parameter or one
+    named as a cache is the memoisation idiom, chosen on purpose."""
+    lowered = name.lower()
+    return name.startswith("_") or "cache" in lowered or "memo" in lowered
 
 
 class AccumulatingDefaultArgument(Rule):
@@ -47,6 +55,11 @@ class AccumulatingDefaultArgument(Rule):
         return ", ".join(f"{k}={v}" for k, v in options.items())
     ```
 
+    ## Options
+    - `memo-defaults` (default false): also report the memoisation idiom, a
+      private or cache-named parameter (`_cache={}`, `memo={}`): it grows on
+      purpose, so it is an unbounded cache rather than a slip.
+
     ## Known limitations
     Growth done by another function the default is passed to is not seen.
     """
@@ -58,6 +71,11 @@ class AccumulatingDefaultArgument(Rule):
         "the default `{param}={default}` is shared by every call and this function grows it: "
         "default to `None` and create a new container inside the function"
     )
+    options = (Option(
+        "memo-defaults", False,
+        "also report the deliberate memoisation idiom: a private (`_cache={}`) or cache-named "
+        "(`memo={}`) parameter", parse_bool,
+    ),)
     seed = "3.3 scenario 2: containers that only grow (Slice 不断增长)"
 
     def visit_Module(self, node: cst.Module) -> None:
@@ -77,6 +95,7 @@ class AccumulatingDefaultArgument(Rule):
             for param in (*params.posonly_params, *params.params, *params.kwonly_params)
             if param.default is not None
             and not isinstance(param.default, (cst.ListComp, cst.DictComp, cst.SetComp))
+            and (self.option("memo-defaults") or not _deliberate_memo(param.name.value))
             and (kind := new_container(param.default, names)) is not None
         }
         if not defaults:

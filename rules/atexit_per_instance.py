@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from memlint.analysis.caches import MethodKind, method_kind
+from memlint.analysis.classes import is_singleton
 from memlint.analysis.containers import iter_nodes
 from memlint.analysis.once import runs_once
 from memlint.diagnostic import Family
@@ -18,8 +19,10 @@ class AtexitPerInstance(Rule):
     Reports, inside an instance method, `atexit.register(self.close)`,
     `atexit.register(conn.close)` for an object made in the method,
     `atexit.register(cleanup, self)`, a `partial` or a lambda using `self`,
-    when the module never calls `atexit.unregister` and no once-only flag
-    (a `global` or class attribute the method sets) guards it.
+    when the module never calls `atexit.unregister`, no once-only flag
+    (a `global` or class attribute the method sets) guards it, and the
+    class is not a singleton (a `Singleton` base or metaclass, or one
+    instance made at module level).
 
     ## Why is this bad?
     The `atexit` registry is process-wide and only emptied at exit. Every
@@ -104,8 +107,9 @@ class AtexitPerInstance(Rule):
         if name != "atexit.register" or not node.args:
             return
         function = next((f for f in reversed(self._stack) if isinstance(f, cst.FunctionDef)), None)
-        if function is None:
-            return
+        cls = next((c for c in reversed(self._stack) if isinstance(c, cst.ClassDef)), None)
+        if function is None or (cls is not None and is_singleton(cls, self.context.module)):
+            return  # one instance per process: nothing accumulates
         what = self._pinned(node, function)
         if what is not None:
             self._found.append((node, function, what))

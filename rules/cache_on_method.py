@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from memlint.analysis.caches import MethodKind, memo_decorator, method_kind
+from memlint.analysis.classes import is_service, is_singleton
 from memlint.analysis.names import dotted_name
 from memlint.diagnostic import Family
 from memlint.options import Option, parse_bool
@@ -63,9 +64,14 @@ class CacheOnMethod(Rule):
       (`@lru_cache`, `lru_cache(maxsize=N)`), which pin up to N instances
       until evicted (flake8-bugbear's B019).
 
+    - `all-classes` (default false): also report methods of classes with one
+      instance per process: a `Singleton` base or metaclass, an instance made
+      at module level, or a service-object name (`...Manager`, `...Backend`,
+      `...Finder`, `...Registry`, `...Service`, `...Engine`, `...Dialect`...).
+
     ## Known limitations
-    A class with a handful of long-lived instances (singletons, enum
-    members) is reported too; keep the cache but suppress the finding there.
+    Service objects are recognised by their class name. A class with a
+    handful of long-lived instances under another name is reported.
     A method whose first parameter is `cls` is taken for a class method.
     """
 
@@ -77,11 +83,14 @@ class CacheOnMethod(Rule):
         "a per-instance cache (a dict set in `__init__`), or cache a module-level function of plain values"
     )
     triggers = ("cache",)
-    options = (Option(
-        "include-bounded", False,
-        "also report bounded `lru_cache(maxsize=N)` / bare `@lru_cache` on methods (they pin up to N instances "
-        "until evicted)", parse_bool,
-    ),)
+    options = (
+        Option("include-bounded", False,
+               "also report bounded `lru_cache(maxsize=N)` / bare `@lru_cache` on methods (they pin up to N "
+               "instances until evicted)", parse_bool),
+        Option("all-classes", False,
+               "also report methods of singletons and service classes (`...Manager`, `...Backend`, `...Finder`, "
+               "a `Singleton` base, one instance made at module level)", parse_bool),
+    )
     seed = "3.3 scenario 2: maps that only grow (Map 不断增长)"
 
     def visit_Module(self, node: cst.Module) -> None:
@@ -113,7 +122,13 @@ class CacheOnMethod(Rule):
         if memo is None or method_kind(node, in_class, names) is not MethodKind.INSTANCE:
             return
         # A bounded cache releases an instance once it is evicted; unbounded
-        # ones hold every instance forever. The bounded form is opt-in.
+        # ones hold every instance forever. The bounded form is opt-in, and so
+        # are classes with one instance per process (singletons, services).
+        cls = self._frames[-2]
+        if not self.option("all-classes") and isinstance(cls, cst.ClassDef) and (
+            is_singleton(cls, self.context.module) or is_service(cls)
+        ):
+            return
         if not memo.bounded or self.option("include-bounded"):
             spelt = "cache" if memo.name == "cache" else "lru_cache" if not memo.bounded else "lru_cache(maxsize=N)"
             self._found.append((node, memo.decorator, self.message.format(decorator=spelt)))
