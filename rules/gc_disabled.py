@@ -6,6 +6,7 @@ import libcst as cst
 
 from memlint.analysis.containers import iter_nodes
 from memlint.analysis.names import dotted_name
+from memlint.analysis.once import enclosing_ifs
 from memlint.diagnostic import Family
 from memlint.rule import Rule
 
@@ -64,6 +65,7 @@ class GcDisabled(Rule):
         self._disables: list[tuple[cst.Call, cst.CSTNode, cst.ClassDef | None]] = []
         self._scopes: list[tuple[cst.CSTNode, cst.ClassDef | None]] = [(node, None)]
         self._enabling: dict[cst.ClassDef | None, set[cst.FunctionDef]] = {}
+        self._saved_states: set[str] = set()
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._scopes.append((node, node))
@@ -93,23 +95,46 @@ class GcDisabled(Rule):
             if isinstance(scope, cst.FunctionDef):
                 self._enabling.setdefault(owner, set()).add(scope)
 
+    def visit_Assign(self, node: cst.Assign) -> None:
+        # `enabled = gc.isenabled()`: a later `if not enabled: gc.disable()`
+        # restores the state found, it does not switch the collector off.
+        if isinstance(node.value, cst.Call) and self.context.names.call_name(node.value) == "gc.isenabled":
+            self._saved_states.update(t.target.value for t in node.targets if isinstance(t.target, cst.Name))
+
     def finish(self) -> None:
         for call, scope, owner in self._disables:
             if isinstance(scope, cst.FunctionDef) and self._enabling.get(owner, set()) - {scope}:
                 continue
-            if not _enabled_after(scope, call):
-                self.report(call)
+            if _enabled_after(scope, call) or self._restores_state(scope, call):
+                continue
+            self.report(call)
+
+    def _restores_state(self, scope: cst.CSTNode, call: cst.Call) -> bool:
+        if not self._saved_states:
+            return False
+        body = scope.body if isinstance(scope, (cst.FunctionDef, cst.ClassDef)) else scope
+        return any(
+            isinstance(node, cst.Name) and node.value in self._saved_states
+            for statement in enclosing_ifs(body, call)
+            for node in (statement.test, *iter_nodes(statement.test))
+        )
 
 
 def _enabled_after(scope: cst.CSTNode, call: cst.Call) -> bool:
-    """Whether ``gc.enable`` is mentioned after ``call`` in ``scope`` (source order)."""
+    """Whether ``scope`` calls ``gc.enable`` after ``call`` (source order), or
+    hands ``gc.enable`` over to run later (``addCleanup(gc.enable)``) anywhere."""
     spelt = dotted_name(call.func) or ""
     enable = spelt[: -len("disable")] + "enable"
     seen = False
+    called: set[cst.CSTNode] = set()
     body = scope.body if isinstance(scope, (cst.FunctionDef, cst.ClassDef)) else scope
     for node in iter_nodes(body, into_functions=False):
         if node is call:
             seen = True
-        elif seen and isinstance(node, (cst.Attribute, cst.Name)) and dotted_name(node) == enable:
+        elif isinstance(node, cst.Call):
+            called.add(node.func)
+        elif isinstance(node, (cst.Attribute, cst.Name)) and dotted_name(node) == enable and (
+            seen or node not in called
+        ):
             return True
     return False
