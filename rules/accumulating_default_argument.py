@@ -102,7 +102,11 @@ class AccumulatingDefaultArgument(Rule):
             return
         grown: dict[str, cst.CSTNode] = {}
         safe: set[str] = set()
-        for child in iter_nodes(node.body, into_functions=False):
+        nested = {n for n in iter_nodes(node.body) if isinstance(n, (cst.FunctionDef, cst.Lambda))}
+        inside_nested = {d for n in nested for d in iter_nodes(n)}
+        # Growth counts in the body itself; a shrink anywhere, closures and
+        # lambdas included (`on_fail=lambda: stack.pop()`), makes it a stack.
+        for child in iter_nodes(node.body):
             if not isinstance(child, _EVENT_NODES):
                 continue
             for event, expr in events(child):
@@ -110,9 +114,9 @@ class AccumulatingDefaultArgument(Rule):
                     continue
                 kind = defaults[expr.value][1]
                 if event is Event.GROW or (event is Event.GROW_ITEM and kind in AUTO_INSERTING):
-                    if not fills_when_empty(node, child, expr.value):  # `if not _cache: _cache.append(...)`
+                    if child not in inside_nested and not fills_when_empty(node, child, expr.value):
                         grown.setdefault(expr.value, child)
-                elif event in (Event.REBIND, Event.SHRINK):
+                elif event is Event.SHRINK or (event is Event.REBIND and child not in inside_nested):
                     safe.add(expr.value)
         for name in grown.keys() - safe:
             default = defaults[name][0]
