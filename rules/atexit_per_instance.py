@@ -131,9 +131,13 @@ class AtexitPerInstance(Rule):
                 return code(first)
         if instance is None:
             return None
-        if isinstance(first, (cst.Lambda, cst.Call)) and _mentions(first, instance):
+        # A lambda captures `self` whenever it uses it; a call or an argument
+        # pins it only when given `self` itself, not `self.some_attribute`.
+        if isinstance(first, cst.Lambda) and _mentions(first, instance):
             return code(first)
-        if any(_mentions(arg.value, instance) for arg in call.args[1:]):
+        if isinstance(first, cst.Call) and _mentions_bare(first, instance):
+            return code(first)
+        if any(_mentions_bare(arg.value, instance) for arg in call.args[1:]):
             return instance
         return None
 
@@ -159,4 +163,12 @@ class AtexitPerInstance(Rule):
 def _mentions(expr: cst.CSTNode, name: str) -> bool:
     return (isinstance(expr, cst.Name) and expr.value == name) or any(
         isinstance(node, cst.Name) and node.value == name for node in iter_nodes(expr)
+    )
+
+
+def _mentions_bare(expr: cst.CSTNode, name: str) -> bool:
+    """``name`` used as a value of its own, not as the base of ``name.attr``."""
+    bases = {node.value for node in (expr, *iter_nodes(expr)) if isinstance(node, cst.Attribute)}
+    return any(
+        isinstance(node, cst.Name) and node.value == name and node not in bases for node in (expr, *iter_nodes(expr))
     )

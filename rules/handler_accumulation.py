@@ -104,6 +104,7 @@ class HandlerAccumulation(Rule):
             for target in small.targets if isinstance(target.target, cst.Name)
         }
         self._candidates: list[tuple[cst.Call, _Frame, str]] = []
+        self._import_calls: set[str] = set()
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._classes.append(node)
@@ -139,6 +140,8 @@ class HandlerAccumulation(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
+        if not self._frames and isinstance(func, cst.Name):
+            self._import_calls.add(func.value)  # `logger = create_logger()` runs once, at import
         if not self._frames or not isinstance(func, cst.Attribute) or func.attr.value != "addHandler":
             return
         frame = self._frames[-1]
@@ -178,7 +181,7 @@ class HandlerAccumulation(Rule):
                         and self.context.names.qualified_name(receiver) != "logging.root":
                     continue
                 self.report(call)
-            elif returned:
+            elif returned and frame.node.name.value not in self._import_calls:
                 self.report(call)
 
 
