@@ -56,7 +56,7 @@ class AccumulatingDefaultArgument(Rule):
     ```
 
     ## Options
-    - `memo-defaults` (default false): also report the memoisation idiom, a
+    - `default-argument-memo` (default false): also report the memoisation idiom, a
       private or cache-named parameter (`_cache={}`, `memo={}`): it grows on
       purpose, so it is an unbounded cache rather than a slip.
 
@@ -72,7 +72,7 @@ class AccumulatingDefaultArgument(Rule):
         "default to `None` and create a new container inside the function"
     )
     options = (Option(
-        "memo-defaults", False,
+        "default-argument-memo", False,
         "also report the deliberate memoisation idiom: a private (`_cache={}`) or cache-named "
         "(`memo={}`) parameter", parse_bool,
     ),)
@@ -95,7 +95,7 @@ class AccumulatingDefaultArgument(Rule):
             for param in (*params.posonly_params, *params.params, *params.kwonly_params)
             if param.default is not None
             and not isinstance(param.default, (cst.ListComp, cst.DictComp, cst.SetComp))
-            and (self.option("memo-defaults") or not _deliberate_memo(param.name.value))
+            and (self.option("default-argument-memo") or not _deliberate_memo(param.name.value))
             and (kind := new_container(param.default, names)) is not None
         }
         if not defaults:

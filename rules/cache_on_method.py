@@ -19,7 +19,7 @@ class CacheOnMethod(Rule):
     Reports `@cache` and `@lru_cache(maxsize=None)` from `functools`,
     resolved through imports and aliases, on an instance method, including
     methods of nested classes and properties stacked on a cache. Bounded
-    `lru_cache` forms are reported with `include-bounded`.
+    `lru_cache` forms are reported with `method-cache-bounded`.
 
     The rule is opt-in (`--extend-select MEM103`): on real code it was right
     3 times in 4, short of the 9-in-10 bar, because objects made once per
@@ -64,11 +64,11 @@ class CacheOnMethod(Rule):
     A cache the module empties (`func.cache_clear()`) is not reported.
 
     ## Options
-    - `include-bounded` (default false): also report bounded caches
+    - `method-cache-bounded` (default false): also report bounded caches
       (`@lru_cache`, `lru_cache(maxsize=N)`), which pin up to N instances
       until evicted (flake8-bugbear's B019).
 
-    - `all-classes` (default false): also report methods of classes with one
+    - `method-cache-all-classes` (default false): also report methods of classes with one
       instance per process: a `Singleton` base or metaclass, an instance made
       at module level, or a service-object name (`...Manager`, `...Backend`,
       `...Finder`, `...Registry`, `...Service`, `...Engine`, `...Dialect`...).
@@ -91,10 +91,10 @@ class CacheOnMethod(Rule):
     )
     triggers = ("cache",)
     options = (
-        Option("include-bounded", False,
+        Option("method-cache-bounded", False,
                "also report bounded `lru_cache(maxsize=N)` / bare `@lru_cache` on methods (they pin up to N "
                "instances until evicted)", parse_bool),
-        Option("all-classes", False,
+        Option("method-cache-all-classes", False,
                "also report methods of singletons and service classes (`...Manager`, `...Backend`, `...Finder`, "
                "a `Singleton` base, one instance made at module level)", parse_bool),
     )
@@ -132,11 +132,11 @@ class CacheOnMethod(Rule):
         # ones hold every instance forever. The bounded form is opt-in, and so
         # are classes with one instance per process (singletons, services).
         cls = self._frames[-2]
-        if not self.option("all-classes") and isinstance(cls, cst.ClassDef) and (
+        if not self.option("method-cache-all-classes") and isinstance(cls, cst.ClassDef) and (
             is_singleton(cls, self.context.module) or is_service(cls)
         ):
             return
-        if not memo.bounded or self.option("include-bounded"):
+        if not memo.bounded or self.option("method-cache-bounded"):
             spelt = "cache" if memo.name == "cache" else "lru_cache" if not memo.bounded else "lru_cache(maxsize=N)"
             self._found.append((node, memo.decorator, self.message.format(decorator=spelt)))
 

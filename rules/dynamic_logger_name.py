@@ -53,13 +53,13 @@ class DynamicLoggerName(Rule):
     ```
 
     ## Options
-    - `any-variable`: also report names built from any variable (default
+    - `logger-name-any-variable`: also report names built from any variable (default
       false: only evidently per-call values such as `id(...)`, `uuid4()`,
       `request.id`, `user`, `conn`, `addr`, `path`, `self`).
 
     ## Known limitations
     By default the per-call value is recognised by its spelling; a request
-    id held in a variable called `name` is missed unless `any-variable` is on.
+    id held in a variable called `name` is missed unless `logger-name-any-variable` is on.
     """
 
     code = "MEM106"
@@ -71,7 +71,7 @@ class DynamicLoggerName(Rule):
     )
     triggers = ("getLogger",)
     options = (Option(
-        "any-variable", False,
+        "logger-name-any-variable", False,
         "report names built from any variable, not only from evidently per-call values "
         "(ids, requests, users, connections, addresses, `self`)", parse_bool,
     ),)
@@ -89,5 +89,5 @@ class DynamicLoggerName(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         if self._depth and node.args and node.args[0].keyword in (None,) and is_get_logger(node, self.context.names):
             parts = per_call_parts(node.args[0].value)
-            if parts and (self.option("any-variable") or any(looks_per_call(p) for p in parts)):
+            if parts and (self.option("logger-name-any-variable") or any(looks_per_call(p) for p in parts)):
                 self.report(node)

@@ -20,7 +20,7 @@ class UnboundedFunctionCache(Rule):
     `@lru_cache(None)` (resolved through imports and aliases) on a function,
     static method or class method that takes arguments whose names say they
     carry open-ended data: `url`, `request`, `user_id`, `page`, `message`,
-    `query`, `text`... (all argument names with `any-arguments`).
+    `query`, `text`... (all argument names with `function-cache-any-arguments`).
 
     ## Why is this bad?
     An unbounded cache keeps one entry per distinct argument tuple for the
@@ -68,7 +68,7 @@ class UnboundedFunctionCache(Rule):
     A cache the module empties (`func.cache_clear()`) is not reported.
 
     ## Options
-    - `any-arguments` (default false): report every unbounded cache on a
+    - `function-cache-any-arguments` (default false): report every unbounded cache on a
       function with arguments. Off by default because real code uses
       `@cache` deliberately on functions of a few settings, names or flags.
 
@@ -86,7 +86,7 @@ class UnboundedFunctionCache(Rule):
     )
     triggers = ("cache",)
     options = (Option(
-        "any-arguments", False,
+        "function-cache-any-arguments", False,
         "report every unbounded cache on a function with arguments, not only those whose parameters name "
         "open-ended data (url, request, user_id, page, message...)", parse_bool,
     ),)
@@ -126,7 +126,7 @@ class UnboundedFunctionCache(Rule):
         # By default only caches keyed by evidently open-ended data (`url`,
         # `request`, `user_id`, `page`...): `@cache` on a function of a few
         # configuration names or flags is a deliberate, bounded choice.
-        if self.option("any-arguments") or any(per_call_identifier(a) for a in argument_names(node, kind)):
+        if self.option("function-cache-any-arguments") or any(per_call_identifier(a) for a in argument_names(node, kind)):
             spelt = "functools.cache" if memo.name == "cache" else "lru_cache(maxsize=None)"
             self._found.append((node, memo.decorator, self.message.format(decorator=spelt)))
 

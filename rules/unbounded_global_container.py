@@ -120,11 +120,11 @@ class UnboundedGlobalContainer(Rule):
     ```
 
     ## Options
-    - `any-growth` (default false): report every growth site, such as
+    - `global-container-any-growth` (default false): report every growth site, such as
       `_totals[name] = value`, not only those that evidently store per-call
       data. Registries of names and settings make this form noisy on
       library code; it suits services.
-    - `memo-caches` (default false): also report containers the growing
+    - `global-container-memo-caches` (default false): also report containers the growing
       function looks the key up in first (`if k not in cache: cache[k] = ...`,
       `setdefault`, seen-sets): they are bounded by their key space, which
       only the programmer knows.
@@ -145,10 +145,10 @@ class UnboundedGlobalContainer(Rule):
         "or hold values in a `weakref.WeakValueDictionary`"
     )
     options = (
-        Option("any-growth", False,
+        Option("global-container-any-growth", False,
                "report every growth site, not only those that pin one object per call or instance "
                "(`x.append(self)`, `x[id(obj)] = obj`)", parse_bool),
-        Option("memo-caches", False,
+        Option("global-container-memo-caches", False,
                "also report containers the growing function looks keys up in first (memo caches, seen-sets): "
                "bounded only by their key space", parse_bool),
     )
@@ -338,13 +338,13 @@ class UnboundedGlobalContainer(Rule):
             return False
         # A memo cache or a dedup set (`if k not in x: x[k] = ...`) is bounded
         # by its key space, which only the programmer knows: opt-in.
-        if key in self._lookups.get(function, ()) and not self.option("memo-caches"):
+        if key in self._lookups.get(function, ()) and not self.option("global-container-memo-caches"):
             return False
         # By default only growth that pins one object per call or instance
         # (`x.append(self)`, `x[id(obj)] = obj`) is reported: registries of
         # names, types and settings are bounded by the program, and which
         # keys a plain `x[k] = v` sees is not known statically.
-        return self.option("any-growth") or pins_identity(node, chain) or stores_per_call_data(node)
+        return self.option("global-container-any-growth") or pins_identity(node, chain) or stores_per_call_data(node)
 
     def _runs_at_import(self, function: cst.FunctionDef) -> bool:
         """Decorators (and functions returning what they receive) fill
