@@ -222,6 +222,23 @@ class NameTracker:
             return None
         return found
 
+    def binding_scope(self, name: str, scope: Scope | None = None) -> Scope | None:
+        """The scope whose binding of ``name`` is visible from ``scope``
+        (None: a builtin or unknown name). Class bodies are skipped as
+        ``lookup`` skips them."""
+        current: Scope | None = scope or self.current
+        first = True
+        while current is not None:
+            if (first or not current.is_class) and name in current.bindings:
+                return current
+            first = False
+            current = current.parent
+        return None
+
+    def is_module_level(self, name: str, scope: Scope | None = None) -> bool:
+        """True when ``name`` (seen from ``scope``) is a module-level binding."""
+        return self.binding_scope(name, scope) is self.module_scope
+
     def is_local(self, name: str, scope: Scope | None = None) -> bool:
         """True when ``name`` is bound by assignment or as a parameter."""
         return (scope or self.current).lookup(name) == LOCAL

@@ -1,0 +1,36 @@
+"""Identifiers that name per-request or per-object data (``request_id``, ``conn.peer``, ``url``)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import libcst as cst
+
+# Words of identifiers whose values are, by the usual naming, different on
+# every request, message or object: an open-ended set of values.
+PER_CALL_WORDS: Final = frozenset({
+    "id", "ids", "uuid", "guid", "pid", "tid", "ident", "token", "session", "sid", "request", "req", "response",
+    "user", "username", "client", "conn", "connection", "sock", "socket", "addr", "address", "host", "hostname",
+    "port", "peer", "ip", "url", "uri", "link", "page", "job", "task", "tenant", "account", "email", "self",
+    "query", "text", "content", "body", "data", "payload", "message", "msg", "record", "row", "event", "document",
+    "doc", "html", "sql", "instance", "obj",
+})
+
+
+def per_call_identifier(identifier: str) -> bool:
+    """``request_id``, ``userId``-less ``user_email``, ``page``: any ``_``-separated
+    word in PER_CALL_WORDS, or a word ending in ``id`` (``jobid``)."""
+    words = [w for w in identifier.lower().split("_") if w]
+    return any(w in PER_CALL_WORDS or (w.endswith("s") and w[:-1] in PER_CALL_WORDS)
+               or (w.endswith("id") and len(w) > 3) for w in words)
+
+
+def identifiers(expr: cst.BaseExpression) -> list[str]:
+    """The identifiers of a Name/Attribute chain: ``request.user.id`` gives ``[id, user, request]``."""
+    found = []
+    while isinstance(expr, cst.Attribute):
+        found.append(expr.attr.value)
+        expr = expr.value
+    if isinstance(expr, cst.Name):
+        found.append(expr.value)
+    return found

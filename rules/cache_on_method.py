@@ -1,0 +1,144 @@
+"""MEM103 cache-on-method."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from memlint.analysis.caches import MethodKind, memo_decorator, method_kind
+from memlint.analysis.classes import is_service, is_singleton
+from memlint.analysis.names import dotted_name
+from memlint.diagnostic import Family
+from memlint.options import Option, parse_bool
+from memlint.rule import Rule
+
+
+class CacheOnMethod(Rule):
+    """Flags `functools.lru_cache`/`cache` on instance methods.
+
+    ## What it does
+    Reports `@cache` and `@lru_cache(maxsize=None)` from `functools`,
+    resolved through imports and aliases, on an instance method, including
+    methods of nested classes and properties stacked on a cache. Bounded
+    `lru_cache` forms are reported with `method-cache-bounded`.
+
+    The rule is opt-in (`--extend-select MEM103`): on real code it was right
+    3 times in 4, short of the 9-in-10 bar, because objects made once per
+    run look like objects made per request.
+
+    ## Why is this bad?
+    The cache lives on the function, which lives on the class, and every
+    key includes `self`. Each instance the method was ever called on stays
+    reachable from the class forever, with everything it references.
+
+    ## Example
+    ```python
+    import functools
+
+    class Report:
+        def __init__(self, rows):
+            self.rows = rows
+
+        @functools.cache
+        def total(self, column):
+            return sum(row[column] for row in self.rows)
+    ```
+
+    ## Use instead
+    ```python
+    import functools
+
+    class Report:
+        def __init__(self, rows):
+            self.rows = rows
+
+        @functools.cached_property
+        def grand_total(self):
+            return sum(sum(row) for row in self.rows)
+
+        @staticmethod
+        @functools.lru_cache(maxsize=32)
+        def parse_header(text):
+            return text.split(",")
+    ```
+
+    A cache the module empties (`func.cache_clear()`) is not reported.
+
+    ## Options
+    - `method-cache-bounded` (default false): also report bounded caches
+      (`@lru_cache`, `lru_cache(maxsize=N)`), which pin up to N instances
+      until evicted (flake8-bugbear's B019).
+
+    - `method-cache-all-classes` (default false): also report methods of classes with one
+      instance per process: a `Singleton` base or metaclass, an instance made
+      at module level, or a service-object name (`...Manager`, `...Backend`,
+      `...Finder`, `...Registry`, `...Service`, `...Engine`, `...Dialect`...).
+
+    ## Known limitations
+    Service objects are recognised by their class name. A class with a
+    handful of long-lived instances under another name is reported.
+    A method whose first parameter is `cls` is taken for a class method.
+    """
+
+    code = "MEM103"
+    name = "cache-on-method"
+    family = Family.LEAK
+    # Opt-in: measured at 3 right in 4 on real code (docs/precision-leak.md);
+    # per-run objects (a CLI's classifier) look like per-request ones.
+    default = False
+    message = (
+        "`{decorator}` on a method keeps every `self` it sees alive: use `functools.cached_property`, "
+        "a per-instance cache (a dict set in `__init__`), or cache a module-level function of plain values"
+    )
+    triggers = ("cache",)
+    options = (
+        Option("method-cache-bounded", False,
+               "also report bounded `lru_cache(maxsize=N)` / bare `@lru_cache` on methods (they pin up to N "
+               "instances until evicted)", parse_bool),
+        Option("method-cache-all-classes", False,
+               "also report methods of singletons and service classes (`...Manager`, `...Backend`, `...Finder`, "
+               "a `Singleton` base, one instance made at module level)", parse_bool),
+    )
+    seed = "3.3 scenario 2: maps that only grow (Map 不断增长)"
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._frames: list[cst.CSTNode] = []
+        self._found: list[tuple[cst.FunctionDef, cst.Decorator, str]] = []
+        self._cleared: set[str] = set()
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        # `load.cache_clear()` anywhere in the module: the cache is emptied.
+        if node.attr.value == "cache_clear":
+            self._cleared.add((dotted_name(node.value) or "").rsplit(".", 1)[-1])
+
+    def finish(self) -> None:
+        for function, decorator, message in self._found:
+            if function.name.value not in self._cleared:
+                self.report(decorator, message)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._frames.append(node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._frames.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        in_class = bool(self._frames) and isinstance(self._frames[-1], cst.ClassDef)
+        self._frames.append(node)
+        names = self.context.names
+        memo = memo_decorator(node, names)
+        if memo is None or method_kind(node, in_class, names) is not MethodKind.INSTANCE:
+            return
+        # A bounded cache releases an instance once it is evicted; unbounded
+        # ones hold every instance forever. The bounded form is opt-in, and so
+        # are classes with one instance per process (singletons, services).
+        cls = self._frames[-2]
+        if not self.option("method-cache-all-classes") and isinstance(cls, cst.ClassDef) and (
+            is_singleton(cls, self.context.module) or is_service(cls)
+        ):
+            return
+        if not memo.bounded or self.option("method-cache-bounded"):
+            spelt = "cache" if memo.name == "cache" else "lru_cache" if not memo.bounded else "lru_cache(maxsize=N)"
+            self._found.append((node, memo.decorator, self.message.format(decorator=spelt)))
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._frames.pop()

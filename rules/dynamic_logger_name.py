@@ -1,0 +1,93 @@
+"""MEM106 dynamic-logger-name."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from memlint.analysis.logs import is_get_logger, looks_per_call, per_call_parts
+from memlint.diagnostic import Family
+from memlint.options import Option, parse_bool
+from memlint.rule import Rule
+
+
+class DynamicLoggerName(Rule):
+    """Flags `logging.getLogger` called with a name built from per-call data.
+
+    ## What it does
+    Reports `logging.getLogger(name)` inside a function when `name` is an
+    f-string, `%`/`+` concatenation or `str.format` built from variables
+    that are evidently per request or per object (`id(...)`, `uuid4()`,
+    `request.id`, `user`, `conn`, `addr`, `self`). Names built only from constants,
+    `__name__` or a class's `__name__`/`__qualname__` are not reported.
+
+    ## Why is this bad?
+    `logging` keeps every logger it ever created in `logging.Logger.manager`
+    for the life of the process, together with its handlers and filters.
+    One logger per request or per object is a leak that never shrinks.
+
+    ## Example
+    ```python
+    import logging
+
+    def handle(request):
+        log = logging.getLogger(f"app.request.{request.id}")
+        log.info("handling")
+    ```
+
+    ## Use instead
+    ```python
+    import logging
+
+    logger = logging.getLogger(__name__)
+
+    def handle(request):
+        logger.info("handling", extra={"request_id": request.id})
+    ```
+
+    ```python
+    import logging
+
+    class Worker:
+        def __init__(self):
+            self.log = logging.getLogger(f"{__name__}.{type(self).__name__}")
+    ```
+
+    ## Options
+    - `logger-name-any-variable`: also report names built from any variable (default
+      false: only evidently per-call values such as `id(...)`, `uuid4()`,
+      `request.id`, `user`, `conn`, `addr`, `path`, `self`).
+
+    ## Known limitations
+    By default the per-call value is recognised by its spelling; a request
+    id held in a variable called `name` is missed unless `logger-name-any-variable` is on.
+    """
+
+    code = "MEM106"
+    name = "dynamic-logger-name"
+    family = Family.LEAK
+    message = (
+        "`logging.getLogger` with a per-call name creates a logger that the logging manager keeps forever: "
+        "use `getLogger(__name__)` and pass the varying value with `extra=` or a `LoggerAdapter`"
+    )
+    triggers = ("getLogger",)
+    options = (Option(
+        "logger-name-any-variable", False,
+        "report names built from any variable, not only from evidently per-call values "
+        "(ids, requests, users, connections, addresses, `self`)", parse_bool,
+    ),)
+    seed = "3.3 scenario 1: global state that accumulates (全局变量累积)"
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._depth = 0
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._depth += 1
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._depth -= 1
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self._depth and node.args and node.args[0].keyword in (None,) and is_get_logger(node, self.context.names):
+            parts = per_call_parts(node.args[0].value)
+            if parts and (self.option("logger-name-any-variable") or any(looks_per_call(p) for p in parts)):
+                self.report(node)

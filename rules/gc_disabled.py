@@ -1,0 +1,140 @@
+"""MEM107 gc-disabled."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from memlint.analysis.containers import iter_nodes
+from memlint.analysis.names import dotted_name
+from memlint.analysis.once import enclosing_ifs
+from memlint.diagnostic import Family
+from memlint.rule import Rule
+
+
+class GcDisabled(Rule):
+    """Flags `gc.disable()` with no `gc.enable()` after it.
+
+    ## What it does
+    Reports `gc.disable()` when the same function (or module) does not call
+    or hand over `gc.enable` after it, and no other method of the same class
+    (for a method) or module-level function (for a function) does: an
+    `__enter__`/`__exit__` or `setUpModule`/`tearDownModule` pair counts.
+
+    ## Why is this bad?
+    With the cyclic collector off, every reference cycle (objects pointing
+    at each other, exceptions holding frames, closures) is never freed. A
+    long-running process leaks steadily.
+
+    ## Example
+    ```python
+    import gc
+
+    def load_index(path):
+        gc.disable()
+        return build_index(path)
+    ```
+
+    ## Use instead
+    ```python
+    import gc
+
+    def load_index(path):
+        gc.disable()
+        try:
+            return build_index(path)
+        finally:
+            gc.enable()
+    ```
+
+    ## Known limitations
+    Pairing is by presence, not by call order: one function that enables the
+    collector excuses every disable in its sibling functions.
+    """
+
+    code = "MEM107"
+    name = "gc-disabled"
+    family = Family.LEAK
+    message = (
+        "`gc.disable()` with no `gc.enable()` after it: reference cycles are never collected again; "
+        "re-enable in a `finally` (or use `gc.freeze()` for start-up objects)"
+    )
+    triggers = ("disable",)
+    seed = "3.3 scenario 1: memory that is never released"
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._disables: list[tuple[cst.Call, cst.CSTNode, cst.ClassDef | None]] = []
+        self._scopes: list[tuple[cst.CSTNode, cst.ClassDef | None]] = [(node, None)]
+        self._enabling: dict[cst.ClassDef | None, set[cst.FunctionDef]] = {}
+        self._saved_states: set[str] = set()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._scopes.append((node, node))
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._scopes.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        owner = self._scopes[-1][1] if isinstance(self._scopes[-1][0], cst.ClassDef) else None
+        self._scopes.append((node, owner))
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._scopes.pop()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.context.names.call_name(node) == "gc.disable":
+            scope, owner = self._scopes[-1]
+            self._disables.append((node, scope, owner))
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        # A mention of `gc.enable` in a function pairs with disables in the
+        # other functions of the module: `__enter__`/`__exit__`, `start`/`stop`,
+        # `setUpModule`/`tearDownModule`, `addCleanup(gc.enable)`.
+        # Methods pair within their class, module functions with module functions.
+        if node.attr.value == "enable" and self.context.names.qualified_name(node) == "gc.enable":
+            scope, owner = self._scopes[-1]
+            if isinstance(scope, cst.FunctionDef):
+                self._enabling.setdefault(owner, set()).add(scope)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        # `enabled = gc.isenabled()`: a later `if not enabled: gc.disable()`
+        # restores the state found, it does not switch the collector off.
+        if isinstance(node.value, cst.Call) and self.context.names.call_name(node.value) == "gc.isenabled":
+            self._saved_states.update(t.target.value for t in node.targets if isinstance(t.target, cst.Name))
+
+    def finish(self) -> None:
+        for call, scope, owner in self._disables:
+            if isinstance(scope, cst.FunctionDef) and self._enabling.get(owner, set()) - {scope}:
+                continue
+            if _enabled_after(scope, call) or self._restores_state(scope, call):
+                continue
+            self.report(call)
+
+    def _restores_state(self, scope: cst.CSTNode, call: cst.Call) -> bool:
+        if not self._saved_states:
+            return False
+        body = scope.body if isinstance(scope, (cst.FunctionDef, cst.ClassDef)) else scope
+        return any(
+            isinstance(node, cst.Name) and node.value in self._saved_states
+            for statement in enclosing_ifs(body, call)
+            for node in (statement.test, *iter_nodes(statement.test))
+        )
+
+
+def _enabled_after(scope: cst.CSTNode, call: cst.Call) -> bool:
+    """Whether ``scope`` calls ``gc.enable`` after ``call`` (source order), or
+    hands ``gc.enable`` over to run later (``addCleanup(gc.enable)``) anywhere."""
+    spelt = dotted_name(call.func) or ""
+    enable = spelt[: -len("disable")] + "enable"
+    seen = False
+    called: set[cst.CSTNode] = set()
+    body = scope.body if isinstance(scope, (cst.FunctionDef, cst.ClassDef)) else scope
+    for node in iter_nodes(body, into_functions=False):
+        if node is call:
+            seen = True
+        elif isinstance(node, cst.Call):
+            called.add(node.func)
+        elif isinstance(node, (cst.Attribute, cst.Name)) and dotted_name(node) == enable and (
+            seen or node not in called
+        ):
+            return True
+    return False
