@@ -119,7 +119,12 @@ class FetchAllRows(Rule):
             if isinstance(parent, cst.Await):
                 result = parent
             loops = index.only_iterated(result)
-            if loops and not any(_queries(loop, index) for loop in loops):
+            if not loops or any(_queries(loop, index) for loop in loops):
+                continue
+            # Rows kept past `with conn.cursor() as cur:` are fetched so that
+            # the cursor can be released first: that is the point, not a slip.
+            opened_by = index.opening_with(receiver)
+            if opened_by is None or all(index.is_within(loop, opened_by) for loop in loops):
                 spelling = "list(cursor)" if isinstance(call.func, cst.Name) else ".fetchall()"
                 self.report(call, self.message.format(call=spelling))
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from typing import Callable, Final, Union
+
 import libcst as cst
 
 from memlint.analysis.constants import evaluate_int, fold, module_constants
+from memlint.analysis.bindings import ScopeBindings
 from memlint.analysis.names import dotted_name
 from memlint.diagnostic import Family
 from memlint.options import Option, parse_int
@@ -14,6 +18,25 @@ from memlint.rule import Rule
 # limit computed from the current one (`old + 100`, `max(old, 5000)`) is
 # judged as if computed from the default.
 DEFAULT_LIMIT = 1000
+
+
+_PARAMETER: Final = "parameter"
+Value = Union[int, float, str, None]
+# Helpers that measure the current stack depth (`support.get_recursion_depth()`).
+_DEPTH_FUNCTION = re.compile(r"(?:^|_)(?:get_?)?(?:recursion|stack)_?depth$", re.IGNORECASE)
+
+
+def _measures_depth(call: cst.Call) -> bool:
+    dotted = dotted_name(call.func)
+    return dotted is not None and bool(_DEPTH_FUNCTION.search(dotted.rsplit(".", 1)[-1]))
+
+
+def _combine(values: list[Value], pick: Callable[[list[int | float]], int | float]) -> Value:
+    if not values or None in values:
+        return None
+    if _PARAMETER in values:
+        return _PARAMETER
+    return pick([v for v in values if not isinstance(v, str)])
 
 
 class RaisedRecursionLimit(Rule):
@@ -102,11 +125,16 @@ class RaisedRecursionLimit(Rule):
     def leave_Module(self, original_node: cst.Module) -> None:
         # Saving may come after restoring in the source (`__exit__` above
         # `__enter__`), so decide at the end.
+        indexes: dict[int, ScopeBindings | None] = {}
         for call, scope in self._calls:
-            value = self._value(call.args[0].value, scope)
+            if id(scope) not in indexes:
+                indexes[id(scope)] = ScopeBindings(scope) if isinstance(scope, (cst.FunctionDef, cst.Module)) else None
+            value = self._value(call.args[0].value, scope, indexes[id(scope)], set())
+            if value is _PARAMETER:
+                continue  # a wrapper: the limit is chosen by its callers
             if value is None:
                 self.report(call, self.message.format(limit="a value not known until run time"))
-            elif value > self.option("recursion-limit"):
+            elif value > self.option("recursion-limit"):  # type: ignore[operator]
                 self.report(call, self.message.format(limit=f"{value:,}"))
 
     def _is_getter(self, expr: cst.BaseExpression) -> bool:
@@ -120,27 +148,44 @@ class RaisedRecursionLimit(Rule):
             if dotted is not None:
                 self._saved.add((None, dotted))
 
-    def _value(self, expr: cst.BaseExpression, scope: object) -> int | float | None:
-        """The limit set, with the current limit counted as the default."""
+    def _value(self, expr: cst.BaseExpression, scope: object, index: ScopeBindings | None, seen: set[str]) -> Value:
+        """The limit set, with the current limit (or depth) counted as the default
+        limit; ``_PARAMETER`` when it comes from a parameter of the function."""
         if isinstance(expr, cst.Name) and (scope, expr.value) in self._saved:
             return DEFAULT_LIMIT
         if isinstance(expr, cst.Attribute) and (None, dotted_name(expr)) in self._saved:
             return DEFAULT_LIMIT
         if isinstance(expr, cst.Call):
-            if self._is_getter(expr):
+            if self._is_getter(expr) or _measures_depth(expr):
                 return DEFAULT_LIMIT
             if isinstance(expr.func, cst.Name) and expr.func.value in ("max", "min") and len(expr.args) >= 2:
-                values = [self._value(arg.value, scope) for arg in expr.args]
-                if any(v is None for v in values):
-                    return None
-                return (max if expr.func.value == "max" else min)(values)  # type: ignore[type-var]
+                values = [self._value(arg.value, scope, index, seen) for arg in expr.args]
+                return _combine(values, max if expr.func.value == "max" else min)
         if isinstance(expr, cst.BinaryOperation):
-            left = self._value(expr.left, scope)
-            right = self._value(expr.right, scope) if left is not None else None
-            return fold(expr.operator, left, right) if left is not None and right is not None else None
+            left = self._value(expr.left, scope, index, seen)
+            right = self._value(expr.right, scope, index, seen)
+            if _PARAMETER in (left, right):
+                return _PARAMETER
+            return fold(expr.operator, left, right) if left is not None and right is not None else None  # type: ignore[arg-type]
         if isinstance(expr, cst.Name):
+            if index is not None and expr.value in index.bindings and expr.value not in seen:
+                return self._local(expr.value, scope, index, seen | {expr.value})
             return self._module_constant(expr.value, scope)
         return evaluate_int(expr)
+
+    def _local(self, name: str, scope: object, index: ScopeBindings, seen: set[str]) -> Value:
+        """The largest value a local is bound to: constants, loops over constant tuples."""
+        values: list[Value] = []
+        for binding in index.bindings[name]:
+            if binding.kind == "param":
+                return _PARAMETER
+            if binding.kind == "assign" and binding.value is not None:
+                values.append(self._value(binding.value, scope, index, seen))
+            elif binding.kind == "for" and isinstance(binding.value, (cst.Tuple, cst.List)):
+                values.extend(self._value(e.value, scope, index, seen) for e in binding.value.elements)
+            else:
+                return None
+        return _combine(values, max)
 
     def _module_constant(self, name: str, scope: object) -> int | float | None:
         """``LIMIT`` bound once at module level to a number, unless a local hides it."""

@@ -67,6 +67,19 @@ class ScopeBindings:
     def is_within(self, node: cst.CSTNode, ancestor: cst.CSTNode) -> bool:
         return any(a is ancestor for a in self.ancestors(node))
 
+    def opening_with(self, expr: cst.BaseExpression) -> cst.With | None:
+        """The innermost ``with`` around ``expr`` whose ``as`` target is the
+        name ``expr`` (``with open(p) as f: ... f ...``), else None."""
+        if not isinstance(expr, cst.Name):
+            return None
+        for ancestor in self.ancestors(expr):
+            if isinstance(ancestor, cst.With) and any(
+                item.asname is not None and isinstance(item.asname.name, cst.Name) and item.asname.name.value == expr.value
+                for item in ancestor.items
+            ):
+                return ancestor
+        return None
+
     def single_binding(self, name: str) -> Binding | None:
         """The binding of ``name`` when the scope binds it exactly once."""
         found = self.bindings.get(name)

@@ -96,17 +96,8 @@ class FileFacts:
         return isinstance(func, cst.Attribute) and func.attr.value == "open" and self.is_path(func.value)
 
     def with_statement(self, expr: cst.BaseExpression) -> cst.With | None:
-        """The ``with`` whose ``as`` target is the file ``expr`` names, when
-        ``expr`` is inside its body (the innermost, if the name is reused)."""
-        if not isinstance(expr, cst.Name):
-            return None
-        for ancestor in self.index.ancestors(expr):
-            if isinstance(ancestor, cst.With) and any(
-                item.asname is not None and isinstance(item.asname.name, cst.Name) and item.asname.name.value == expr.value
-                for item in ancestor.items
-            ):
-                return ancestor
-        return None
+        """The ``with`` that opened the file ``expr`` names, around ``expr``."""
+        return self.index.opening_with(expr)
 
     def _binding_is_file(self, binding: Binding) -> bool:
         if binding.value is None:
