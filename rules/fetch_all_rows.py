@@ -164,7 +164,19 @@ def _queries(loop: cst.CSTNode, index: ScopeBindings) -> bool:
             if isinstance(node.func, cst.Attribute) and node.func.attr.value in QUERY_METHODS:
                 found = True
 
-    body = loop.body if isinstance(loop, cst.For) else index.parent(loop)
-    if body is not None:
-        body.visit(_Finder())
+    finder = _Finder()
+    if isinstance(loop, cst.For):
+        loop.body.visit(finder)
+    elif isinstance(loop, cst.CompFor):
+        # Not the iterable itself: that is where the query is, legitimately.
+        parts: list[cst.CSTNode] = [*loop.ifs]
+        if loop.inner_for_in is not None:
+            parts.append(loop.inner_for_in)
+        comprehension = index.parent(loop)
+        for attr in ("elt", "key", "value"):
+            part = getattr(comprehension, attr, None)
+            if isinstance(part, cst.CSTNode):
+                parts.append(part)
+        for part in parts:
+            part.visit(finder)
     return found
