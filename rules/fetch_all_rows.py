@@ -10,7 +10,7 @@ import libcst as cst
 from memlint.analysis.bindings import Binding, CallsByScope, Scope, ScopeBindings
 from memlint.analysis.names import dotted_name
 from memlint.diagnostic import Family
-from memlint.rule import Rule
+from memlint.rule import FileContext, Rule
 
 # Calls whose result is a DB-API cursor (or a result set with the same API):
 # `conn.cursor()`, `conn.execute(sql)` (sqlite3, SQLAlchemy, aiosqlite).
@@ -79,7 +79,7 @@ class FetchAllRows(Rule):
     triggers = ("fetchall", "cursor", "execute")
     seed = "2.3 scenario 1: reading everything at once instead of streaming (内存溢出)"
 
-    def __init__(self, context) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         self._calls = CallsByScope()
 

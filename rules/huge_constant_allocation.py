@@ -10,7 +10,7 @@ from memlint.analysis.constants import allocation_bytes, module_constants
 from memlint.analysis.names import NameTracker
 from memlint.diagnostic import Family
 from memlint.options import Option, parse_byte_size
-from memlint.rule import Rule
+from memlint.rule import FileContext, Rule
 
 
 def _human(size: int) -> str:
@@ -80,7 +80,7 @@ class HugeConstantAllocation(Rule):
     options = (Option("huge-allocation", "1GiB", "smallest constant allocation reported (a byte size)", parse_byte_size),)
     seed = "2.3: one sudden allocation larger than the machine can give (内存溢出)"
 
-    def __init__(self, context) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         self._env: dict[str, int | float] | None = None
         self._limit: int | None = None

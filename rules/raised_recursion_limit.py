@@ -12,7 +12,7 @@ from memlint.analysis.bindings import ScopeBindings
 from memlint.analysis.names import dotted_name
 from memlint.diagnostic import Family
 from memlint.options import Option, parse_int
-from memlint.rule import Rule
+from memlint.rule import FileContext, Rule
 
 # What `sys.getrecursionlimit()` is taken to return: CPython's default. A
 # limit computed from the current one (`old + 100`, `max(old, 5000)`) is
@@ -102,7 +102,7 @@ class RaisedRecursionLimit(Rule):
     options = (Option("recursion-limit", 10_000, "largest recursion limit accepted", parse_int),)
     seed = "2.3 scenario 3: recursion too deep (递归过深)"
 
-    def __init__(self, context) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         # (scope, dotted name) of values saved from `sys.getrecursionlimit()`;
         # attributes (`self._old_limit`) are keyed module-wide (scope None).

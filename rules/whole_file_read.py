@@ -7,7 +7,7 @@ import libcst as cst
 from memlint.analysis.bindings import CallsByScope, Scope
 from memlint.analysis.files import FileFacts, iterated_whole_read, whole_read
 from memlint.diagnostic import Family
-from memlint.rule import Rule
+from memlint.rule import FileContext, Rule
 
 _SPELLING = {
     "read": "`.read()`",
@@ -79,7 +79,7 @@ class WholeFileRead(Rule):
     triggers = ("read",)
     seed = "2.3 scenario 1: reading a whole huge file at once (os.ReadFile) instead of streaming"
 
-    def __init__(self, context) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         self._calls = CallsByScope()
 
