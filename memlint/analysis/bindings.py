@@ -80,6 +80,17 @@ class ScopeBindings:
                 return ancestor
         return None
 
+    def in_loop_body(self, node: cst.CSTNode, loop: cst.CSTNode) -> bool:
+        """True when ``node`` runs on every iteration of ``loop`` (a For or a
+        comprehension's CompFor): inside it, but not in its iterable."""
+        if isinstance(loop, cst.For):
+            return self.is_within(node, loop.body)
+        comprehension = self.parent(loop)
+        if comprehension is None or not self.is_within(node, comprehension):
+            return False
+        iterable = loop.iter if isinstance(loop, cst.CompFor) else None
+        return iterable is None or not (node is iterable or self.is_within(node, iterable))
+
     def single_binding(self, name: str) -> Binding | None:
         """The binding of ``name`` when the scope binds it exactly once."""
         found = self.bindings.get(name)

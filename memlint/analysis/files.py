@@ -28,8 +28,15 @@ NOT_STREAMS: Final = frozenset({
     "tarfile.open", "tarfile.TarFile", "zipfile.ZipFile", "shelve.open", "dbm.open", "wave.open",
     "mmap.mmap", "tempfile.TemporaryDirectory",
 })
-# Async file libraries (not resources of MEM201: their objects are closed by `async with`).
-ASYNC_FILE_OPENERS: Final = frozenset({"aiofiles.open", "anyio.open_file", "trio.open_file"})
+# Other calls that return a file-like stream over a file's bytes: async file
+# libraries, package resources, archive members, `tokenize.open`.
+EXTRA_FILE_OPENERS: Final = frozenset({
+    "aiofiles.open", "anyio.open_file", "trio.open_file",
+    "importlib.resources.open_text", "importlib.resources.open_binary",
+    "importlib_resources.open_text", "importlib_resources.open_binary",
+    "pkg_resources.resource_stream", "io.open_code", "tokenize.open",
+    "zipfile.ZipFile().open", "tarfile.open().extractfile", "tarfile.TarFile().extractfile",
+})
 STANDARD_STREAMS: Final = frozenset({"sys.stdin", "sys.stdin.buffer", "sys.__stdin__", "sys.__stdin__.buffer"})
 FILE_TYPES: Final = frozenset({
     "typing.IO", "typing.TextIO", "typing.BinaryIO", "io.TextIOWrapper", "io.BufferedReader",
@@ -90,7 +97,7 @@ class FileFacts:
             kind = FILE_OPENERS.get(name)
             if kind is not None and kind.label == "file" and name not in NOT_STREAMS:
                 return True
-            if name in ASYNC_FILE_OPENERS:
+            if name in EXTRA_FILE_OPENERS:
                 return True
         func = call.func
         return isinstance(func, cst.Attribute) and func.attr.value == "open" and self.is_path(func.value)
@@ -247,7 +254,12 @@ def iterated_whole_read(read: cst.Call, method: str, facts: FileFacts) -> bool:
     if not loops:
         return False
     assert isinstance(read.func, cst.Attribute)
-    opened_by = facts.with_statement(read.func.value)
+    source = read.func.value
+    if isinstance(source, cst.Name) and any(
+        facts.index.in_loop_body(use, loop) for use in facts.index.uses.get(source.value, ()) for loop in loops
+    ):
+        return False  # the loop also reads, writes or seeks the file: it cannot iterate it too
+    opened_by = facts.with_statement(source)
     if opened_by is None:
         return True
     # Lines kept past the `with` are often rewritten into the same file:
