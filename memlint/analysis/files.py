@@ -184,7 +184,7 @@ def whole_read(call: cst.Call, facts: FileFacts) -> str | None:
         return None
     method = func.attr.value
     if method in ("read", "readlines"):
-        return method if _unbounded(call) and facts.is_file(func.value) else None
+        return method if _unbounded(call, method) and facts.is_file(func.value) else None
     if method in ("read_text", "read_bytes"):
         if facts.is_path(func.value):
             return method
@@ -194,15 +194,18 @@ def whole_read(call: cst.Call, facts: FileFacts) -> str | None:
     return None
 
 
-def _unbounded(call: cst.Call) -> bool:
-    """No size (or a negative/None one): ``read()``, ``read(-1)``, ``readlines()``."""
+def _unbounded(call: cst.Call, method: str) -> bool:
+    """No size (or a negative/None one): ``read()``, ``read(-1)``, ``readlines()``,
+    ``readlines(0)``. ``read(0)`` reads nothing."""
     size = next((a for a in call.args if a.keyword is None or a.keyword.value in ("size", "n", "hint")), None)
     if size is None:
         return True
     if isinstance(size.value, cst.Name) and size.value.value == "None":
         return True
     value = evaluate_int(size.value)
-    return value is not None and value <= 0
+    if value is None:
+        return False
+    return value < 0 or (value == 0 and method == "readlines")
 
 
 def lines_of(read: cst.Call, method: str, index: ScopeBindings) -> cst.BaseExpression | None:
