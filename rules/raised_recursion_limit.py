@@ -8,7 +8,7 @@ from typing import Callable, Final, Union
 import libcst as cst
 
 from memlint.analysis.constants import evaluate_int, fold, module_constants
-from memlint.analysis.bindings import ScopeBindings
+from memlint.analysis.bindings import ScopeBindings, params_of
 from memlint.analysis.names import dotted_name
 from memlint.diagnostic import Family
 from memlint.options import Option, parse_int
@@ -187,12 +187,16 @@ class RaisedRecursionLimit(Rule):
                 return None
         return _combine(values, max)
 
-    def _module_constant(self, name: str, scope: object) -> int | float | None:
-        """``LIMIT`` bound once at module level to a number, unless a local hides it."""
+    def _module_constant(self, name: str, scope: object) -> Value:
+        """``LIMIT`` bound once at module level to a number, unless a local
+        hides it; ``_PARAMETER`` for a parameter of an enclosing function
+        (a decorator or context manager that sets the caller's limit)."""
         names = self.context.names
         inner = names.scope_of(scope) if isinstance(scope, cst.CSTNode) else None
         while inner is not None and inner is not names.module_scope:
             if name in inner.bindings and not inner.is_class:
+                if isinstance(inner.node, cst.FunctionDef) and name in {p.name.value for p in params_of(inner.node.params)}:
+                    return _PARAMETER
                 return None
             inner = inner.parent
         return module_constants(self.context.module).get(name)

@@ -43,7 +43,7 @@ class ScopeBindings:
         self.uses: dict[str, list[cst.Name]] = {}
         walker = _Walker(self)
         if isinstance(scope, cst.FunctionDef):
-            for param in _params(scope.params):
+            for param in params_of(scope.params):
                 annotation = param.annotation.annotation if param.annotation is not None else None
                 self._bind(param.name.value, Binding("param", annotation, param))
             scope.body.visit(walker)
@@ -136,7 +136,7 @@ class ScopeBindings:
         return loops
 
 
-def _params(params: cst.Parameters) -> Iterator[cst.Param]:
+def params_of(params: cst.Parameters) -> Iterator[cst.Param]:
     yield from params.posonly_params
     yield from params.params
     yield from params.kwonly_params
