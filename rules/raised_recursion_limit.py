@@ -31,6 +31,26 @@ def _measures_depth(call: cst.Call) -> bool:
     return dotted is not None and bool(_DEPTH_FUNCTION.search(dotted.rsplit(".", 1)[-1]))
 
 
+def _probes(call: cst.Call, index: ScopeBindings | None) -> bool:
+    """True when ``call`` is in the body of a ``try`` that catches
+    ``RecursionError``: only setting a limit *below* the current depth
+    raises it, so the code is lowering the limit."""
+    if index is None:
+        return False
+    child: cst.CSTNode = call
+    for ancestor in index.ancestors(call):
+        if isinstance(ancestor, cst.Try) and child is ancestor.body:
+            for handler in ancestor.handlers:
+                caught = handler.type
+                names = caught.elements if isinstance(caught, cst.Tuple) else [caught] if caught is not None else []
+                for name in names:
+                    value = name.value if isinstance(name, cst.Element) else name
+                    if isinstance(value, cst.Name) and value.value == "RecursionError":
+                        return True
+        child = ancestor
+    return False
+
+
 def _combine(values: list[Value], pick: Callable[[list[int | float]], int | float]) -> Value:
     if not values or None in values:
         return None
@@ -132,6 +152,8 @@ class RaisedRecursionLimit(Rule):
             value = self._value(call.args[0].value, scope, indexes[id(scope)], set())
             if value is _PARAMETER:
                 continue  # a wrapper: the limit is chosen by its callers
+            if value is None and _probes(call, indexes[id(scope)]):
+                continue  # lowering until no RecursionError: a probe, not a raise
             if value is None:
                 self.report(call, self.message.format(limit="a value not known until run time"))
             elif value > self.option("recursion-limit"):  # type: ignore[operator]
