@@ -107,8 +107,12 @@ class RaisedRecursionLimit(Rule):
     - `recursion-limit`: the largest limit accepted (default 10000).
 
     ## Known limitations
-    A limit read from configuration or computed at run time is reported as
-    unknown, even when it happens to be small.
+    A limit read from configuration, imported from another module or
+    computed at run time is reported as unknown, even when it happens to be
+    small. A limit passed in as a parameter (a helper, decorator or context
+    manager that sets its caller's limit) is not reported: the caller
+    decides. A non-constant limit set inside `try ... except RecursionError`
+    is taken as being lowered and is not reported.
     """
 
     code = "MEM404"
