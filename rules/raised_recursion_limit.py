@@ -2,12 +2,61 @@
 
 from __future__ import annotations
 
+import re
+from typing import Callable, Final, Union
+
 import libcst as cst
 
-from memlint.analysis.constants import evaluate_int
+from memlint.analysis.constants import evaluate_int, fold, module_constants
+from memlint.analysis.bindings import ScopeBindings, params_of
+from memlint.analysis.names import dotted_name
 from memlint.diagnostic import Family
 from memlint.options import Option, parse_int
-from memlint.rule import Rule
+from memlint.rule import FileContext, Rule
+
+# What `sys.getrecursionlimit()` is taken to return: CPython's default. A
+# limit computed from the current one (`old + 100`, `max(old, 5000)`) is
+# judged as if computed from the default.
+DEFAULT_LIMIT = 1000
+
+
+_PARAMETER: Final = "parameter"
+Value = Union[int, float, str, None]
+# Helpers that measure the current stack depth (`support.get_recursion_depth()`).
+_DEPTH_FUNCTION = re.compile(r"(?:^|_)(?:get_?)?(?:recursion|stack)_?depth$", re.IGNORECASE)
+
+
+def _measures_depth(call: cst.Call) -> bool:
+    dotted = dotted_name(call.func)
+    return dotted is not None and bool(_DEPTH_FUNCTION.search(dotted.rsplit(".", 1)[-1]))
+
+
+def _probes(call: cst.Call, index: ScopeBindings | None) -> bool:
+    """True when ``call`` is in the body of a ``try`` that catches
+    ``RecursionError``: only setting a limit *below* the current depth
+    raises it, so the code is lowering the limit."""
+    if index is None:
+        return False
+    child: cst.CSTNode = call
+    for ancestor in index.ancestors(call):
+        if isinstance(ancestor, cst.Try) and child is ancestor.body:
+            for handler in ancestor.handlers:
+                caught = handler.type
+                names = caught.elements if isinstance(caught, cst.Tuple) else [caught] if caught is not None else []
+                for name in names:
+                    value = name.value if isinstance(name, cst.Element) else name
+                    if isinstance(value, cst.Name) and value.value == "RecursionError":
+                        return True
+        child = ancestor
+    return False
+
+
+def _combine(values: list[Value], pick: Callable[[list[int | float]], int | float]) -> Value:
+    if not values or None in values:
+        return None
+    if _PARAMETER in values:
+        return _PARAMETER
+    return pick([v for v in values if not isinstance(v, str)])
 
 
 class RaisedRecursionLimit(Rule):
@@ -16,6 +65,9 @@ class RaisedRecursionLimit(Rule):
     ## What it does
     Reports calls to `sys.setrecursionlimit` whose argument is a constant
     above `recursion-limit` (default 10,000) or is not a constant at all.
+    Restoring a saved limit (`old = sys.getrecursionlimit()` ...
+    `sys.setrecursionlimit(old)`) and modest raises relative to the current
+    limit (`sys.getrecursionlimit() + 100`) are not reported.
 
     ## Why is this bad?
     The limit exists to turn runaway recursion into a catchable
@@ -39,8 +91,28 @@ class RaisedRecursionLimit(Rule):
             stack.extend(node.children)
     ```
 
+    ```python
+    import sys
+
+    def parse_nested(text, parser):
+        old = sys.getrecursionlimit()
+        sys.setrecursionlimit(old + 500)
+        try:
+            return parser(text)
+        finally:
+            sys.setrecursionlimit(old)
+    ```
+
     ## Options
     - `recursion-limit`: the largest limit accepted (default 10000).
+
+    ## Known limitations
+    A limit read from configuration, imported from another module or
+    computed at run time is reported as unknown, even when it happens to be
+    small. A limit passed in as a parameter (a helper, decorator or context
+    manager that sets its caller's limit) is not reported: the caller
+    decides. A non-constant limit set inside `try ... except RecursionError`
+    is taken as being lowered and is not reported.
     """
 
     code = "MEM404"
@@ -54,11 +126,103 @@ class RaisedRecursionLimit(Rule):
     options = (Option("recursion-limit", 10_000, "largest recursion limit accepted", parse_int),)
     seed = "2.3 scenario 3: recursion too deep (递归过深)"
 
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        # (scope, dotted name) of values saved from `sys.getrecursionlimit()`;
+        # attributes (`self._old_limit`) are keyed module-wide (scope None).
+        self._saved: set[tuple[object, str]] = set()
+        self._calls: list[tuple[cst.Call, object]] = []
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if self._is_getter(node.value):
+            for target in node.targets:
+                self._remember(target.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None and self._is_getter(node.value):
+            self._remember(node.target)
+
     def visit_Call(self, node: cst.Call) -> None:
-        if self.context.names.call_name(node) != "sys.setrecursionlimit" or not node.args:
-            return
-        value = evaluate_int(node.args[0].value)
-        if value is None:
-            self.report(node, self.message.format(limit="a value not known until run time"))
-        elif value > self.option("recursion-limit"):
-            self.report(node, self.message.format(limit=f"{value:,}"))
+        if node.args and self.context.names.call_name(node) == "sys.setrecursionlimit":
+            self._calls.append((node, self.context.names.current.node))
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        # Saving may come after restoring in the source (`__exit__` above
+        # `__enter__`), so decide at the end.
+        indexes: dict[int, ScopeBindings | None] = {}
+        for call, scope in self._calls:
+            if id(scope) not in indexes:
+                indexes[id(scope)] = ScopeBindings(scope) if isinstance(scope, (cst.FunctionDef, cst.Module)) else None
+            value = self._value(call.args[0].value, scope, indexes[id(scope)], set())
+            if value is _PARAMETER:
+                continue  # a wrapper: the limit is chosen by its callers
+            if value is None and _probes(call, indexes[id(scope)]):
+                continue  # lowering until no RecursionError: a probe, not a raise
+            if value is None:
+                self.report(call, self.message.format(limit="a value not known until run time"))
+            elif value > self.option("recursion-limit"):  # type: ignore[operator]
+                self.report(call, self.message.format(limit=f"{value:,}"))
+
+    def _is_getter(self, expr: cst.BaseExpression) -> bool:
+        return isinstance(expr, cst.Call) and self.context.names.call_name(expr) == "sys.getrecursionlimit"
+
+    def _remember(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            self._saved.add((self.context.names.current.node, target.value))
+        elif isinstance(target, cst.Attribute):
+            dotted = dotted_name(target)
+            if dotted is not None:
+                self._saved.add((None, dotted))
+
+    def _value(self, expr: cst.BaseExpression, scope: object, index: ScopeBindings | None, seen: set[str]) -> Value:
+        """The limit set, with the current limit (or depth) counted as the default
+        limit; ``_PARAMETER`` when it comes from a parameter of the function."""
+        if isinstance(expr, cst.Name) and (scope, expr.value) in self._saved:
+            return DEFAULT_LIMIT
+        if isinstance(expr, cst.Attribute) and (None, dotted_name(expr)) in self._saved:
+            return DEFAULT_LIMIT
+        if isinstance(expr, cst.Call):
+            if self._is_getter(expr) or _measures_depth(expr):
+                return DEFAULT_LIMIT
+            if isinstance(expr.func, cst.Name) and expr.func.value in ("max", "min") and len(expr.args) >= 2:
+                values = [self._value(arg.value, scope, index, seen) for arg in expr.args]
+                return _combine(values, max if expr.func.value == "max" else min)
+        if isinstance(expr, cst.BinaryOperation):
+            left = self._value(expr.left, scope, index, seen)
+            right = self._value(expr.right, scope, index, seen)
+            if _PARAMETER in (left, right):
+                return _PARAMETER
+            return fold(expr.operator, left, right) if left is not None and right is not None else None  # type: ignore[arg-type]
+        if isinstance(expr, cst.Name):
+            if index is not None and expr.value in index.bindings and expr.value not in seen:
+                return self._local(expr.value, scope, index, seen | {expr.value})
+            return self._module_constant(expr.value, scope)
+        return evaluate_int(expr)
+
+    def _local(self, name: str, scope: object, index: ScopeBindings, seen: set[str]) -> Value:
+        """The largest value a local is bound to: constants, loops over constant tuples."""
+        values: list[Value] = []
+        for binding in index.bindings[name]:
+            if binding.kind == "param":
+                return _PARAMETER
+            if binding.kind == "assign" and binding.value is not None:
+                values.append(self._value(binding.value, scope, index, seen))
+            elif binding.kind == "for" and isinstance(binding.value, (cst.Tuple, cst.List)):
+                values.extend(self._value(e.value, scope, index, seen) for e in binding.value.elements)
+            else:
+                return None
+        return _combine(values, max)
+
+    def _module_constant(self, name: str, scope: object) -> Value:
+        """``LIMIT`` bound once at module level to a number, unless a local
+        hides it; ``_PARAMETER`` for a parameter of an enclosing function
+        (a decorator or context manager that sets the caller's limit)."""
+        names = self.context.names
+        inner = names.scope_of(scope) if isinstance(scope, cst.CSTNode) else None
+        while inner is not None and inner is not names.module_scope:
+            if name in inner.bindings and not inner.is_class:
+                if isinstance(inner.node, cst.FunctionDef) and name in {p.name.value for p in params_of(inner.node.params)}:
+                    return _PARAMETER
+                return None
+            inner = inner.parent
+        return module_constants(self.context.module).get(name)
