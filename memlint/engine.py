@@ -302,6 +302,11 @@ def _locate(path: str, module: cst.Module, reports: list[Report], rules: Sequenc
     return out
 
 
+def internal_error(path: str, message: str) -> Diagnostic:
+    """A MEM002 for a failure outside the engine (a worker that died)."""
+    return _diagnostic(path, 1, 1, INTERNAL_ERROR.code, INTERNAL_ERROR.name, Family.RUN, message)
+
+
 def _diagnostic(path: str, line: int, column: int, code: str, name: str, family: Family, message: str) -> Diagnostic:
     return Diagnostic(path, line, column, code, message, line, column, name, family)
 
