@@ -11,6 +11,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
+from multiprocessing.reduction import ForkingPickler
 from typing import Any, Generic, TypeVar
 
 _J = TypeVar("_J")
@@ -34,11 +35,17 @@ def death_reason(exitcode: int | None) -> str:
     return f"memlint's worker process exited unexpectedly (status {exitcode}) while checking this file"
 
 
+def _dumps(value: object) -> bytes:
+    return ForkingPickler.dumps(value).tobytes()
+
+
 def _worker_main(conn: Connection, inherited: list[Connection], function: Callable[[Any], Any],
                  initializer: Callable[..., None], initargs: tuple[Any, ...]) -> None:
     # Ctrl-C reaches the whole process group: the parent handles it and
     # stops the workers, which must not print tracebacks of their own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # terminate() must end a worker at once, whatever handler the parent set.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     for other in inherited:
         # A forked child holds the parent's pipe ends; closed, the pipe
         # reports EOF when the parent dies and the worker exits.
@@ -53,10 +60,14 @@ def _worker_main(conn: Connection, inherited: list[Connection], function: Callab
             return
         index, job = message
         try:
-            reply = (index, True, function(job))
-            conn.send(reply)
+            reply: tuple[int, bool, Any] = (index, True, function(job))
+            payload = _dumps(reply)
         except Exception as exc:  # noqa: BLE001 - reported for this job; the worker goes on
-            conn.send((index, False, f"{type(exc).__name__}: {exc}"))
+            payload = _dumps((index, False, f"{type(exc).__name__}: {exc}"))
+        try:
+            conn.send_bytes(payload)
+        except OSError:  # the parent is gone
+            return
 
 
 class _Worker:
