@@ -210,6 +210,8 @@ def check(args: argparse.Namespace) -> int:
     for found in discovery.files(paths):
         if found.problem is None:
             files.append(found.path)
+        elif found.excluded:
+            summary.excluded += 1
         elif found.fatal:
             summary.errors.append((found.path, found.problem))
             sys.stderr.write(f"memlint: error: {found.path}: {found.problem}\n")
