@@ -39,7 +39,8 @@ _STACK_SIZE = 512 * 1024 * 1024
 # Messages of CPython's parser when a file exceeds its fixed nesting limits.
 # Such a file cannot run on CPython, and libcst's parser can take minutes or
 # overflow its stack on it, so it is reported without being handed to libcst.
-_CPYTHON_LIMITS = ("too many nested parentheses", "too many indentation levels", "too complex", "stack overflow")
+_CPYTHON_LIMITS = ("too many nested parentheses", "too many levels of indentation", "too complex", "stack overflow")
+_CPYTHON_DEFAULT_LIMIT = 1000
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
@@ -87,16 +88,8 @@ def lint_source(source: bytes | str, path: str, settings: LintSettings) -> list[
         line = _line_of(text, text.index("\0"))
         return _syntax_error(path, settings, line, 1, "source contains a NUL byte")
     rule_classes = [rule for rule in settings.rules if rule.can_fire(text)]
-    rejection = _cpython_rejection(text)
-    if rejection is not None and rejection.too_deep:
-        return _syntax_error(path, settings, rejection.line, rejection.column,
-                             f"beyond CPython's parser limits: {rejection.message}")
-    if not rule_classes and (not settings.report_syntax_errors or rejection is None):
-        # No rule can fire and CPython's parser (about 10x faster than
-        # libcst's) found the file valid: there is nothing to report.
-        return []
     try:
-        diagnostics = _on_deep_stack(_analyse, text, path, settings, rule_classes, rejection)
+        diagnostics = _on_deep_stack(_analyse, text, path, settings, rule_classes)
     except (KeyboardInterrupt, SystemExit):
         raise
     except MemoryError:
@@ -114,9 +107,17 @@ def lint_source(source: bytes | str, path: str, settings: LintSettings) -> list[
     return diagnostics
 
 
-def _analyse(text: str, path: str, settings: LintSettings, rule_classes: list[type[Rule]],
-             rejection: _Rejection | None) -> list[Diagnostic]:
-    """Parse, walk, locate: everything that recurses with the tree's depth."""
+def _analyse(text: str, path: str, settings: LintSettings, rule_classes: list[type[Rule]]) -> list[Diagnostic]:
+    """Screen, parse, walk, locate: everything that recurses with the tree's
+    depth (run on the analysis thread)."""
+    rejection = _cpython_rejection(text)
+    if rejection is not None and rejection.too_deep:
+        return _syntax_error(path, settings, rejection.line, rejection.column,
+                             f"beyond CPython's parser limits: {rejection.message}")
+    if not rule_classes and (not settings.report_syntax_errors or rejection is None):
+        # No rule can fire and CPython's parser (about 10x faster than
+        # libcst's) found the file valid: there is nothing to report.
+        return []
     old_limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(old_limit, _RECURSION_LIMIT))  # noqa: MEM404
     try:
@@ -206,6 +207,11 @@ def _cpython_rejection(text: str) -> _Rejection | None:
     """None when the running CPython parses ``text``; else why not. A
     grammar error is not final: libcst also parses syntax newer than the
     running interpreter."""
+    # CPython's nesting limit scales with the recursion limit and the current
+    # depth: both are fixed here (a fresh thread, the default limit) so the
+    # verdict is the same in every process and matches `python -m py_compile`.
+    old_limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(_CPYTHON_DEFAULT_LIMIT)  # noqa: MEM404
     try:
         compile(text, "<memlint>", "exec", ast.PyCF_ONLY_AST)
     except SyntaxError as exc:
@@ -217,6 +223,8 @@ def _cpython_rejection(text: str) -> _Rejection | None:
         return _Rejection(1, 1, f"{type(exc).__name__}: {_first_line(str(exc))}", True)
     except ValueError as exc:  # pragma: no cover - NUL bytes are caught earlier
         return _Rejection(1, 1, _first_line(str(exc)), False)
+    finally:
+        sys.setrecursionlimit(old_limit)  # noqa: MEM404
     return None
 
 

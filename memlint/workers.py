@@ -135,14 +135,19 @@ class Pool(Generic[_J, _R]):
         for worker in self._workers:
             while pending and len(worker.running) < _AHEAD:
                 item = pending.popleft()
+                try:
+                    worker.conn.send(item)
+                except OSError:  # died: its sentinel says so next
+                    pending.appendleft(item)
+                    break
                 worker.running.append(item)
-                worker.conn.send(item)
 
     def _ready(self) -> list[_Worker]:
-        busy = [worker for worker in self._workers if worker.running]
-        handles: list[Any] = [w.conn for w in busy] + [w.process.sentinel for w in busy]
+        # Every sentinel, so that a worker dying between two jobs is replaced.
+        handles: list[Any] = [w.process.sentinel for w in self._workers]
+        handles += [w.conn for w in self._workers if w.running]
         ready = set(wait(handles))
-        return [w for w in busy if w.conn in ready or w.process.sentinel in ready]
+        return [w for w in self._workers if w.conn in ready or w.process.sentinel in ready]
 
     def _collect(self, worker: _Worker, done: dict[int, _R], pending: deque[tuple[int, _J]]) -> None:
         try:
