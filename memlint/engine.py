@@ -13,6 +13,7 @@ import re
 import sys
 import threading
 import tokenize
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -213,7 +214,10 @@ def _cpython_rejection(text: str) -> _Rejection | None:
     old_limit = sys.getrecursionlimit()
     sys.setrecursionlimit(_CPYTHON_DEFAULT_LIMIT)  # noqa: MEM404
     try:
-        compile(text, "<memlint>", "exec", ast.PyCF_ONLY_AST)
+        with warnings.catch_warnings():
+            # SyntaxWarnings about the checked code (`x is 1`) are not ours to print.
+            warnings.simplefilter("ignore")
+            compile(text, "<memlint>", "exec", ast.PyCF_ONLY_AST)
     except SyntaxError as exc:
         message = _first_line(exc.msg or str(exc))
         too_deep = any(marker in message for marker in _CPYTHON_LIMITS)

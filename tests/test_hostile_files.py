@@ -227,3 +227,12 @@ def memlint_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "memlint", *args], cwd=cwd, capture_output=True, text=True, timeout=300,
     )
+
+
+def test_syntax_warnings_of_checked_code_are_not_printed_or_raised() -> None:
+    import warnings
+
+    source = "x = 1\nif x is 1:\n    y = 1(2)\n" + FIRES
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # as under `python -W error` or pytest's filterwarnings
+        assert codes(lint_text(source)) == ["MEM404"]
