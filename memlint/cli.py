@@ -89,8 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class _Terminated(Exception):
-    """SIGTERM (a CI timeout, `kill`): stop the workers and leave like Ctrl-C."""
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (a CI timeout, `kill`): stop the workers and leave like Ctrl-C.
+    A KeyboardInterrupt so that nothing on the way up mistakes it for a
+    failure of one file."""
 
 
 def _on_sigterm(signum: int, frame: object) -> None:

@@ -78,9 +78,10 @@ def test_ctrl_c_exits_130_promptly_and_leaves_no_worker(slow_tree: Path, send: s
     assert session_members(process.pid) == []
 
 
-def test_sigterm_exits_143_and_leaves_no_worker(slow_tree: Path) -> None:
-    process = start(["--no-cache", "-j", "2", "."], slow_tree)
-    wait_for_workers(process, 2)
+@pytest.mark.parametrize("jobs", [2, 1])
+def test_sigterm_exits_143_and_leaves_no_worker(slow_tree: Path, jobs: int) -> None:
+    process = start(["--no-cache", "-j", str(jobs), "."], slow_tree)
+    wait_for_workers(process, jobs if jobs > 1 else 0)
     os.kill(process.pid, signal.SIGTERM)
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 143
