@@ -57,6 +57,8 @@ def find_pyproject(start: Path) -> Path | None:
     for candidate in (directory, *directory.parents):
         path = candidate / "pyproject.toml"
         try:
+            if not path.is_file():  # absent, or a FIFO that would block the read
+                continue
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue

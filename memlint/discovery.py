@@ -132,8 +132,11 @@ def _not_a_file(path: str) -> str:
 
 
 def _read_gitignore(directory: Path) -> pathspec.PathSpec | None:
+    path = directory / ".gitignore"
     try:
-        text = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace")
+        if not path.is_file():  # a FIFO would block the read forever
+            return None
+        text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
     return _spec(text.splitlines())

@@ -175,3 +175,13 @@ def test_unreadable_file_and_directory() -> None:
     finally:
         (top / "locked").chmod(stat.S_IRWXU)
         shutil.rmtree(top)
+
+
+def test_fifo_named_like_a_config_file_is_not_read(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(FIRES)
+    os.mkfifo(tmp_path / "pyproject.toml")
+    os.mkfifo(tmp_path / ".gitignore")
+    (tmp_path / ".git").mkdir()
+    result = memlint(".", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.startswith("./app.py:2:1: MEM404")
