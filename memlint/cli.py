@@ -110,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _dispatch(args_list)
     except _Terminated:
         sys.stderr.write("memlint: terminated\n")
-        return EXIT_TERMINATED
+        return _leave_now_if_analysing(EXIT_TERMINATED)
     except UsageError as exc:
         sys.stderr.write(f"memlint: error: {exc}\n")
         return EXIT_ERROR
@@ -119,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         sys.stderr.write("memlint: interrupted\n")
-        return EXIT_INTERRUPTED
+        return _leave_now_if_analysing(EXIT_INTERRUPTED)
     except BrokenPipeError:
         # `memlint | head`: the reader left; say nothing more.
         _silence_stdout()
@@ -127,6 +127,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _leave_now_if_analysing(status: int) -> int:
+    """An interrupt can leave an analysis thread inside libcst's native
+    parser, or just out of it, and finalizing the interpreter then aborts
+    the process (SIGABRT, seen with --jobs 1). Once the engine has run, leave
+    at once: output is flushed, a partial --output file already removed, the
+    workers already stopped."""
+    if "memlint.engine" not in sys.modules:
+        return status
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(status)
 
 
 def _surrogate_errors(error: UnicodeError) -> tuple[str | bytes, int]:

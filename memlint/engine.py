@@ -16,7 +16,7 @@ import tokenize
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -44,6 +44,7 @@ _STACK_SIZE = 512 * 1024 * 1024
 _CPYTHON_LIMITS = ("too many nested parentheses", "too many levels of indentation", "too complex", "stack overflow")
 _CPYTHON_DEFAULT_LIMIT = 1000
 _NEWLINE = re.compile(r"\r\n|\r|\n")
+ANALYSIS_THREAD: Final = "memlint-analysis"
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +193,7 @@ def _on_deep_stack(function: Callable[..., _T], *args: Any) -> _T:
     except (ValueError, RuntimeError):  # pragma: no cover - platform without it
         return function(*args)
     try:
-        thread = threading.Thread(target=target, name="memlint-analysis", daemon=True)
+        thread = threading.Thread(target=target, name=ANALYSIS_THREAD, daemon=True)
         thread.start()
     except RuntimeError:  # pragma: no cover - cannot reserve the stack
         return function(*args)

@@ -193,6 +193,9 @@ def test_hostile_files_in_parallel_run_leave_workers_alive(tmp_path: Path) -> No
 
 
 def _die_on(job: int) -> int:
+    import faulthandler
+
+    faulthandler.disable()  # pytest's, inherited by the fork: no dump for a deliberate crash
     if job == 2:
         os.kill(os.getpid(), signal.SIGSEGV)
     if job == 4:
