@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import codecs
+import io
 import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -24,7 +27,7 @@ from memlint.report.summary import Summary
 from memlint.report.text import TextReporter
 from memlint.runner import Selection, default_jobs, run
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 REPORTERS: dict[str, type[Reporter]] = {
     "text": TextReporter,
     "json": JsonReporter,
@@ -86,10 +89,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (a CI timeout, `kill`): stop the workers and leave like Ctrl-C.
+    A KeyboardInterrupt so that nothing on the way up mistakes it for a
+    failure of one file."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    _surrogate_safe(sys.stdout)
+    try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread: leave signals alone
+        previous = None
     try:
         return _dispatch(args_list)
+    except _Terminated:
+        sys.stderr.write("memlint: terminated\n")
+        return _leave_now_if_analysing(EXIT_TERMINATED)
     except UsageError as exc:
         sys.stderr.write(f"memlint: error: {exc}\n")
         return EXIT_ERROR
@@ -98,11 +119,50 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         sys.stderr.write("memlint: interrupted\n")
-        return EXIT_INTERRUPTED
+        return _leave_now_if_analysing(EXIT_INTERRUPTED)
     except BrokenPipeError:
         # `memlint | head`: the reader left; say nothing more.
         _silence_stdout()
         return EXIT_CLEAN
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _leave_now_if_analysing(status: int) -> int:
+    """An interrupt can leave an analysis thread inside libcst's native
+    parser, or just out of it, and finalizing the interpreter then aborts
+    the process (SIGABRT, seen with --jobs 1). Once the engine has run, leave
+    at once: output is flushed, a partial --output file already removed, the
+    workers already stopped."""
+    if "memlint.engine" not in sys.modules:
+        return status
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(status)
+
+
+def _surrogate_errors(error: UnicodeError) -> tuple[str | bytes, int]:
+    """Encoding errors on output: a file name that is not valid UTF-8 (held
+    as surrogates, PEP 383) is written back as its original bytes; any other
+    unencodable character as a backslash escape. Never a crash."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    chunk = error.object[error.start:error.end]
+    if all(0xDC80 <= ord(char) <= 0xDCFF for char in chunk):
+        return bytes(ord(char) - 0xDC00 for char in chunk), error.end
+    return codecs.backslashreplace_errors(error)
+
+
+codecs.register_error("memlint.surrogates", _surrogate_errors)
+
+
+def _surrogate_safe(stream: IO[str]) -> None:
+    if isinstance(stream, io.TextIOWrapper):
+        stream.reconfigure(errors="memlint.surrogates")
 
 
 def _silence_stdout() -> None:
@@ -168,6 +228,8 @@ def check(args: argparse.Namespace) -> int:
     for found in discovery.files(paths):
         if found.problem is None:
             files.append(found.path)
+        elif found.excluded:
+            summary.excluded += 1
         elif found.fatal:
             summary.errors.append((found.path, found.problem))
             sys.stderr.write(f"memlint: error: {found.path}: {found.problem}\n")
@@ -216,7 +278,7 @@ def _open_output(path: str | None) -> tuple[IO[str], callable]:  # type: ignore[
         fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-    stream = os.fdopen(fd, "w", encoding="utf-8")
+    stream = os.fdopen(fd, "w", encoding="utf-8", errors="memlint.surrogates")
 
     def finalize(ok: bool) -> None:
         stream.close()

@@ -18,6 +18,7 @@ class Found:
     path: str
     problem: str | None = None  # None: check it
     fatal: bool = False  # a path the user named that does not exist
+    excluded: bool = False  # left out by an exclude pattern or .gitignore (counted, not listed)
 
 
 def _spec(patterns: list[str]) -> pathspec.PathSpec:
@@ -48,7 +49,7 @@ class Discovery:
             elif stat.S_ISREG(info.st_mode):
                 yield Found(given)
             else:
-                yield Found(given, "not a regular file (FIFO, socket or device): not opened")
+                yield Found(given, _not_a_file(given))
 
     def _excluded(self, path: str, name: str) -> bool:
         """Excluded when the entry itself matches, not merely something above
@@ -94,19 +95,48 @@ class Discovery:
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
                 is_file = entry.is_file(follow_symlinks=True)
-            except OSError:
+            except OSError:  # e.g. a symlink loop: reported below
+                is_dir = is_file = False
+            if not is_dir and not entry.name.endswith(".py"):
                 continue
             if self._excluded(path, entry.name) or _gitignored(path, is_dir, ignores):
+                if not entry.name.startswith(".") and entry.name != "__pycache__":
+                    yield Found(path, "excluded", excluded=True)
                 continue
             if is_dir:
                 yield from self._walk(path, ignores)
-            elif is_file and entry.name.endswith(".py"):
+            elif is_file:
                 yield Found(path)
+            else:
+                # A *.py that is not a regular file is reported, never opened.
+                yield Found(path, _not_a_file(path))
+
+
+def _not_a_file(path: str) -> str:
+    """Why a ``*.py`` entry that is not a regular file cannot be checked."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return "broken symbolic link" if os.path.islink(path) else "vanished during the walk"
+    except OSError as exc:
+        return f"cannot access: {exc.strerror or exc}"
+    if stat.S_ISDIR(info.st_mode):
+        return "a symbolic link to a directory: not followed"
+    if stat.S_ISFIFO(info.st_mode):
+        return "a FIFO: not opened"
+    if stat.S_ISSOCK(info.st_mode):
+        return "a socket: not opened"
+    if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode):
+        return "a device: not opened"
+    return "not a regular file: not opened"
 
 
 def _read_gitignore(directory: Path) -> pathspec.PathSpec | None:
+    path = directory / ".gitignore"
     try:
-        text = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace")
+        if not path.is_file():  # a FIFO would block the read forever
+            return None
+        text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
     return _spec(text.splitlines())

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import ast
 import io
+import re
 import sys
+import threading
 import tokenize
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final, TypeVar
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -24,9 +27,24 @@ from memlint.registry import INTERNAL_ERROR, SYNTAX_ERROR
 from memlint.rule import FileContext, Report, Rule
 from memlint.suppression import is_suppressed, skips_file
 
-# libcst's visitor recurses once per tree level (about 4 frames each); the
-# default limit of 1,000 fails on ordinary generated code.
-_RECURSION_LIMIT = 20_000
+_T = TypeVar("_T")
+
+# libcst's parser, visitor and position provider recurse several frames per
+# tree level. The limit is raised only while a file is analysed, on a thread
+# whose stack is large enough for it (see ``_on_deep_stack``); deeper files
+# become MEM002 rather than a crash. Measured on 3.11: the deepest
+# expressions CPython accepts (~2,950 nested lambdas, unary operators or
+# conditional expressions) need under 20,000 frames and 64 MB of C stack.
+_RECURSION_LIMIT = 60_000
+# Virtual size, a wide margin: only the pages the walk touches are committed.
+_STACK_SIZE = 512 * 1024 * 1024
+# Messages of CPython's parser when a file exceeds its fixed nesting limits.
+# Such a file cannot run on CPython, and libcst's parser can take minutes or
+# overflow its stack on it, so it is reported without being handed to libcst.
+_CPYTHON_LIMITS = ("too many nested parentheses", "too many levels of indentation", "too complex", "stack overflow")
+_CPYTHON_DEFAULT_LIMIT = 1000
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+ANALYSIS_THREAD: Final = "memlint-analysis"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +58,16 @@ class LintSettings:
     apply_noqa: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class _Rejection:
+    """Why CPython's own parser refused the file."""
+
+    line: int
+    column: int
+    message: str
+    too_deep: bool  # beyond CPython's fixed limits, not a grammar error
+
+
 def decode_source(data: bytes) -> str:
     """Decode as Python does: PEP 263 cookie, BOM, else UTF-8."""
     encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
@@ -47,57 +75,33 @@ def decode_source(data: bytes) -> str:
 
 
 def lint_source(source: bytes | str, path: str, settings: LintSettings) -> list[Diagnostic]:
-    """Lint one file's content; findings sorted by position."""
+    """Lint one file's content; findings sorted by position.
+
+    Never raises for any input: undecodable or unparsable files become
+    MEM001, anything that goes wrong inside memlint becomes MEM002.
+    """
     try:
         text = decode_source(source) if isinstance(source, bytes) else source
-    except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
-        return _syntax_error(path, settings, 1, 1, f"cannot decode file: {exc}")
+    except (SyntaxError, UnicodeError, LookupError, ValueError) as exc:
+        # UnicodeError: codecs such as `undefined` raise it directly.
+        return _syntax_error(path, settings, 1, 1, f"cannot decode file: {_first_line(str(exc))}")
     if skips_file(text):
         return []
     if "\0" in text:
-        line = text.count("\n", 0, text.index("\0")) + 1
+        line = _line_of(text, text.index("\0"))
         return _syntax_error(path, settings, line, 1, "source contains a NUL byte")
     rule_classes = [rule for rule in settings.rules if rule.can_fire(text)]
-    if not rule_classes and (not settings.report_syntax_errors or _compiles(text)):
-        # No rule can fire: only a syntax error could be reported, and
-        # CPython's own parser (about 15x faster than libcst's) rules it out.
-        return []
     try:
-        module = cst.parse_module(text)
-    except cst.ParserSyntaxError as exc:
-        return _syntax_error(path, settings, exc.raw_line, exc.raw_column + 1, _first_line(exc.message))
-    except (SyntaxError, ValueError) as exc:
-        line = getattr(exc, "lineno", None) or 1
-        return _syntax_error(path, settings, line, 1, _first_line(str(exc)))
-    except RecursionError:
-        return _syntax_error(path, settings, 1, 1, "file is nested too deeply to parse")
-
-    names = NameTracker(module)
-    rules = [rule(FileContext(path, text, module, names, dict(settings.options))) for rule in rule_classes]
-    failures: dict[Rule, BaseException] = {}
-    dispatcher = _Dispatcher(names, rules, failures)
-    old_limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(old_limit, _RECURSION_LIMIT))  # noqa: MEM404
-    try:
-        module.visit(dispatcher)
-        for rule in rules:
-            if rule not in failures:
-                _guarded(rule, rule.finish, failures)
-    except RecursionError:
-        return _internal_error(path, settings, "the file is nested too deeply to analyse (recursion limit)")
-    finally:
-        sys.setrecursionlimit(old_limit)  # noqa: MEM404
-
-    reports = [report for rule in rules if rule not in failures for report in rule.reports]
-    diagnostics = _locate(path, module, reports, rules)
-    if settings.report_internal_errors:
-        for rule, exc in failures.items():
-            diagnostics.append(_diagnostic(
-                path, 1, 1, INTERNAL_ERROR.code, INTERNAL_ERROR.name, Family.RUN,
-                f"internal error in {rule.code} ({rule.name}): {type(exc).__name__}: {_first_line(str(exc))}",
-            ))
+        diagnostics = _on_deep_stack(_analyse, text, path, settings, rule_classes)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except MemoryError:
+        return _internal_error(path, settings, f"out of memory analysing this file ({len(text):,} characters); "
+                                               "lower max-file-size to skip files this large")
+    except BaseException as exc:  # noqa: BLE001 - last line of defence: one file must never stop the run
+        return _internal_error(path, settings, f"{type(exc).__name__}: {_first_line(str(exc))}")
     if settings.apply_noqa and diagnostics:
-        lines = text.splitlines()
+        lines = _NEWLINE.split(text)
         diagnostics = [
             d for d in diagnostics
             if not (0 < d.line <= len(lines) and is_suppressed(d.code, lines[d.line - 1]))
@@ -106,14 +110,128 @@ def lint_source(source: bytes | str, path: str, settings: LintSettings) -> list[
     return diagnostics
 
 
-def _compiles(text: str) -> bool:
-    """True when the running CPython parses ``text``. False is not final:
-    libcst also parses newer syntax than the running interpreter knows."""
+def _analyse(text: str, path: str, settings: LintSettings, rule_classes: list[type[Rule]]) -> list[Diagnostic]:
+    """Screen, parse, walk, locate: everything that recurses with the tree's
+    depth (run on the analysis thread)."""
+    rejection = _cpython_rejection(text)
+    if rejection is not None and rejection.too_deep:
+        return _syntax_error(path, settings, rejection.line, rejection.column,
+                             f"beyond CPython's parser limits: {rejection.message}")
+    if not rule_classes and (not settings.report_syntax_errors or rejection is None):
+        # No rule can fire and CPython's parser (about 10x faster than
+        # libcst's) found the file valid: there is nothing to report.
+        return []
+    old_limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old_limit, _RECURSION_LIMIT))  # noqa: MEM404
     try:
-        compile(text, "<memlint>", "exec", ast.PyCF_ONLY_AST)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return True
+        try:
+            module = cst.parse_module(text)
+        except cst.ParserSyntaxError as exc:
+            return _parse_failure(path, settings, exc.raw_line, exc.raw_column + 1, _first_line(exc.message), rejection)
+        except (SyntaxError, ValueError) as exc:
+            line = getattr(exc, "lineno", None) or 1
+            return _parse_failure(path, settings, line, 1, _first_line(str(exc)), rejection)
+        except RecursionError:
+            return _syntax_error(path, settings, 1, 1, "file is nested too deeply to parse")
+        try:
+            return _walk(module, text, path, settings, rule_classes)
+        except RecursionError:
+            return _internal_error(path, settings, "the file is nested too deeply to analyse (recursion limit)")
+    finally:
+        sys.setrecursionlimit(old_limit)  # noqa: MEM404
+
+
+def _parse_failure(path: str, settings: LintSettings, line: int, column: int, message: str,
+                   rejection: _Rejection | None) -> list[Diagnostic]:
+    if rejection is None:
+        # CPython accepts the file: the fault is libcst's (1.9 rejects e.g.
+        # a parenthesised annotated target `(x): int = 1`).
+        return _syntax_error(path, settings, line, column,
+                             f"libcst cannot parse this file, which CPython accepts: {message}")
+    # CPython's message and position are the ones users know from
+    # `python -m py_compile`.
+    return _syntax_error(path, settings, rejection.line, rejection.column, rejection.message)
+
+
+def _walk(module: cst.Module, text: str, path: str, settings: LintSettings,
+          rule_classes: list[type[Rule]]) -> list[Diagnostic]:
+    names = NameTracker(module)
+    rules = [rule(FileContext(path, text, module, names, dict(settings.options))) for rule in rule_classes]
+    failures: dict[Rule, BaseException] = {}
+    module.visit(_Dispatcher(names, rules, failures))
+    for rule in rules:
+        if rule not in failures:
+            _guarded(rule, rule.finish, failures)
+    reports = [report for rule in rules if rule not in failures for report in rule.reports]
+    diagnostics = _locate(path, module, reports, rules)
+    if settings.report_internal_errors:
+        for rule, exc in failures.items():
+            diagnostics.append(_diagnostic(
+                path, 1, 1, INTERNAL_ERROR.code, INTERNAL_ERROR.name, Family.RUN,
+                f"internal error in {rule.code} ({rule.name}): {type(exc).__name__}: {_first_line(str(exc))}",
+            ))
+    return diagnostics
+
+
+def _on_deep_stack(function: Callable[..., _T], *args: Any) -> _T:
+    """Run ``function`` on a fresh thread with a large C stack.
+
+    The main thread's stack (8 MB) overflows, killing the process with
+    SIGSEGV, long before the raised recursion limit is reached on deeply
+    nested files; a RecursionError is recoverable, a segfault is not.
+    """
+    outcome: list[tuple[bool, Any]] = []
+
+    def target() -> None:
+        try:
+            outcome.append((True, function(*args)))
+        except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
+            outcome.append((False, exc))
+
+    try:
+        old_size = threading.stack_size(_STACK_SIZE)
+    except (ValueError, RuntimeError):  # pragma: no cover - platform without it
+        return function(*args)
+    try:
+        thread = threading.Thread(target=target, name=ANALYSIS_THREAD, daemon=True)
+        thread.start()
+    except RuntimeError:  # pragma: no cover - cannot reserve the stack
+        return function(*args)
+    finally:
+        threading.stack_size(old_size)
+    thread.join()
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value  # type: ignore[no-any-return]
+
+
+def _cpython_rejection(text: str) -> _Rejection | None:
+    """None when the running CPython parses ``text``; else why not. A
+    grammar error is not final: libcst also parses syntax newer than the
+    running interpreter."""
+    # CPython's nesting limit scales with the recursion limit and the current
+    # depth: both are fixed here (a fresh thread, the default limit) so the
+    # verdict is the same in every process and matches `python -m py_compile`.
+    old_limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(_CPYTHON_DEFAULT_LIMIT)  # noqa: MEM404
+    try:
+        with warnings.catch_warnings():
+            # SyntaxWarnings about the checked code (`x is 1`) are not ours to print.
+            warnings.simplefilter("ignore")
+            compile(text, "<memlint>", "exec", ast.PyCF_ONLY_AST)
+    except SyntaxError as exc:
+        message = _first_line(exc.msg or str(exc))
+        too_deep = any(marker in message for marker in _CPYTHON_LIMITS)
+        return _Rejection(exc.lineno or 1, exc.offset or 1, message, too_deep)
+    except (RecursionError, MemoryError) as exc:
+        # 3.11 raises these for expressions nested thousands deep.
+        return _Rejection(1, 1, f"{type(exc).__name__}: {_first_line(str(exc))}", True)
+    except ValueError as exc:  # pragma: no cover - NUL bytes are caught earlier
+        return _Rejection(1, 1, _first_line(str(exc)), False)
+    finally:
+        sys.setrecursionlimit(old_limit)  # noqa: MEM404
+    return None
 
 
 class _Dispatcher(cst.CSTVisitor):
@@ -198,6 +316,11 @@ def _locate(path: str, module: cst.Module, reports: list[Report], rules: Sequenc
     return out
 
 
+def internal_error(path: str, message: str) -> Diagnostic:
+    """A MEM002 for a failure outside the engine (a worker that died)."""
+    return _diagnostic(path, 1, 1, INTERNAL_ERROR.code, INTERNAL_ERROR.name, Family.RUN, message)
+
+
 def _diagnostic(path: str, line: int, column: int, code: str, name: str, family: Family, message: str) -> Diagnostic:
     return Diagnostic(path, line, column, code, message, line, column, name, family)
 
@@ -213,6 +336,11 @@ def _internal_error(path: str, settings: LintSettings, message: str) -> list[Dia
     if not settings.report_internal_errors:
         return []
     return [_diagnostic(path, 1, 1, INTERNAL_ERROR.code, INTERNAL_ERROR.name, Family.RUN, f"internal error: {message}")]
+
+
+def _line_of(text: str, offset: int) -> int:
+    """1-based line of ``offset``, counting the line breaks Python does."""
+    return len(_NEWLINE.findall(text, 0, offset)) + 1
 
 
 def _first_line(text: str, limit: int = 160) -> str:

@@ -3,8 +3,8 @@ results streamed back in a stable order so memory stays flat."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,8 +14,9 @@ import pathspec
 
 from memlint.config import Config, relative_posix
 from memlint.diagnostic import Diagnostic
-from memlint.engine import LintSettings, lint_source
+from memlint.engine import LintSettings, internal_error, lint_source
 from memlint.registry import all_rules, select_codes
+from memlint.workers import Pool
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,24 +83,65 @@ def settings_for_codes(codes: frozenset[str], options: dict[str, Any]) -> LintSe
 
 def check_file(path: str, codes: frozenset[str]) -> FileResult:
     """Read and lint one file; never raises for file-system trouble."""
-    try:
-        with open(path, "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            if _worker_max_size and size > _worker_max_size:
-                return FileResult(path, skipped=f"larger than max-file-size ({size:,} > {_worker_max_size:,} bytes)")
-            data = handle.read()
-    except FileNotFoundError:
-        return FileResult(path, skipped="vanished before it could be read")
-    except IsADirectoryError:
-        return FileResult(path, skipped="is a directory")
-    except OSError as exc:
-        return FileResult(path, skipped=f"cannot read: {exc.strerror or exc}")
-    diagnostics = lint_source(data, path, settings_for_codes(codes, _worker_options))
+    data_or_reason = read_source(path, _worker_max_size)
+    if isinstance(data_or_reason, str):
+        return FileResult(path, skipped=data_or_reason)
+    diagnostics = lint_source(data_or_reason, path, settings_for_codes(codes, _worker_options))
     return FileResult(path, tuple(diagnostics))
 
 
+def read_source(path: str, max_size: int) -> bytes | str:
+    """The file's bytes, or why it cannot be checked. Only regular files are
+    read: a FIFO would block forever, a device may have side effects."""
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            return _not_regular(info.st_mode)
+        if max_size and info.st_size > max_size:
+            return _too_large(info.st_size, max_size)
+        # O_NONBLOCK: should the path become a FIFO after the stat, opening
+        # it must not wait for a writer.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        with open(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                return _not_regular(info.st_mode)
+            if max_size and info.st_size > max_size:
+                return _too_large(info.st_size, max_size)
+            return handle.read()
+    except FileNotFoundError:
+        return "vanished before it could be read"
+    except IsADirectoryError:
+        return "is a directory"
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+
+
+def _not_regular(mode: int) -> str:
+    kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file (FIFO, socket or device)"
+    return f"{kind}: not opened"
+
+
+def _too_large(size: int, max_size: int) -> str:
+    return f"larger than max-file-size ({size:,} > {max_size:,} bytes)"
+
+
+def failed_result(job: tuple[str, frozenset[str]], reason: str) -> FileResult:
+    """A file whose check failed outside the engine (its worker died):
+    MEM002 when selected, else a skip, so it is never silently lost."""
+    path, codes = job
+    if "MEM002" in codes:
+        return FileResult(path, (internal_error(path, reason),))
+    return FileResult(path, skipped=reason)
+
+
 def _check_job(job: tuple[str, frozenset[str]]) -> FileResult:
-    return check_file(*job)
+    try:
+        return check_file(*job)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - a bug here must cost one file, not the run
+        return failed_result(job, f"internal error: {type(exc).__name__}: {exc}")
 
 
 # -- parent side ----------------------------------------------------------
@@ -121,11 +163,7 @@ def run(paths: Iterable[str], selection: Selection, jobs: int) -> Iterator[FileR
         for job in jobs_iter:
             yield _check_job(job)
         return
-    # fork keeps worker start-up cheap (rules are already imported); spawn
-    # elsewhere.
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
-    with context.Pool(jobs, initializer=_init_worker, initargs=(options, max_size)) as pool:
-        # imap keeps input order and streams; a small chunk keeps both
-        # workers busy to the end.
-        yield from pool.imap(_check_job, jobs_iter, chunksize=4)
+    # Not multiprocessing.Pool: it waits forever for the result of a worker
+    # that died (segfault, OOM killer); this pool reports that file instead.
+    pool = Pool(jobs, _check_job, failed_result, _init_worker, (options, max_size))
+    yield from pool.imap(jobs_iter)

@@ -12,7 +12,13 @@ NOQA_INLINE: Final = re.compile(
     re.IGNORECASE,
 )
 _CODE: Final = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
-SKIP_FILE: Final = re.compile(r"^\s*#\s*memlint\s*:\s*skip-file\s*$", re.MULTILINE | re.IGNORECASE)
+# A whole line, whatever the line endings (\n, \r\n or a lone \r). Horizontal
+# whitespace only: `\s` also matches newlines, and `^\s*` retried at every
+# line start made a file of many blank lines quadratic.
+SKIP_FILE: Final = re.compile(
+    r"(?:^|(?<=[\r\n]))[ \t\f]*#[ \t\f]*memlint[ \t\f]*:[ \t\f]*skip-file[ \t\f]*(?=[\r\n]|\Z)",
+    re.IGNORECASE,
+)
 
 
 def noqa_codes(line: str) -> frozenset[str] | None:

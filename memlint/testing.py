@@ -36,7 +36,8 @@ def lint_text(text: str, select: Iterable[str] | None = ("MEM",), path: str = "s
 
 def expected_findings(text: str) -> set[tuple[int, str]]:
     expected: set[tuple[int, str]] = set()
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Python's line breaks only: str.splitlines() also splits at form feeds.
+    for number, line in enumerate(re.split(r"\r\n|\r|\n", text), start=1):
         match = EXPECT.search(line)
         if match:
             for code in match.group("codes").split(","):

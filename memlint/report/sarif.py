@@ -105,4 +105,5 @@ class SarifReporter:
 
 
 def _uri(path: str) -> str:
-    return quote(path.replace(os.sep, "/"))
+    # A file name that is not valid UTF-8 is percent-encoded byte for byte.
+    return quote(path.replace(os.sep, "/"), errors="surrogateescape")

@@ -22,6 +22,7 @@ class Summary:
     files_checked: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)  # path problems the user must fix
+    excluded: int = 0  # files and directories left out by exclude patterns or .gitignore
     by_code: Counter[str] = field(default_factory=Counter)
     by_family: Counter[Family] = field(default_factory=Counter)
 
@@ -49,6 +50,7 @@ class Summary:
         return {
             "files_checked": self.files_checked,
             "files_skipped": len(self.skipped),
+            "paths_excluded": self.excluded,
             "findings": self.findings,
             "by_family": {family.value: n for family, n in sorted(self.by_family.items(), key=lambda kv: kv[0].value)},
             "by_code": dict(sorted(self.by_code.items())),

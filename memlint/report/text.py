@@ -40,6 +40,8 @@ class TextReporter:
         checked = f"{summary.files_checked} file{'s' if summary.files_checked != 1 else ''} checked"
         if summary.skipped:
             checked += f", {len(summary.skipped)} skipped"
+        if summary.excluded:
+            checked += f", {summary.excluded} excluded"
         if not summary.findings:
             write(f"{checked}: no findings.\n")
             return
