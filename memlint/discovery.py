@@ -96,11 +96,13 @@ class Discovery:
                 is_file = entry.is_file(follow_symlinks=True)
             except OSError:
                 continue
+            if not is_dir and not (is_file and entry.name.endswith(".py")):
+                continue  # before the pattern matching, which costs more than the walk
             if self._excluded(path, entry.name) or _gitignored(path, is_dir, ignores):
                 continue
             if is_dir:
                 yield from self._walk(path, ignores)
-            elif is_file and entry.name.endswith(".py"):
+            else:
                 yield Found(path)
 
 

@@ -8,14 +8,17 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pathspec
 
 from memlint.config import Config, relative_posix
 from memlint.diagnostic import Diagnostic
-from memlint.engine import LintSettings, lint_source
 from memlint.registry import all_rules, select_codes
+
+if TYPE_CHECKING:
+    from memlint.cache import ResultCache
+    from memlint.engine import LintSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,17 +60,23 @@ class Selection:
 _settings_cache: dict[frozenset[str], LintSettings] = {}
 _worker_options: dict[str, Any] = {}
 _worker_max_size: int = 0
+_worker_cache: ResultCache | None = None
 
 
-def _init_worker(options: dict[str, Any], max_size: int) -> None:
-    global _worker_max_size
+def _init_worker(options: dict[str, Any], max_size: int, cache: ResultCache | None = None) -> None:
+    global _worker_max_size, _worker_cache
     _worker_options.clear()
     _worker_options.update(options)
     _worker_max_size = max_size
+    _worker_cache = cache
     _settings_cache.clear()
 
 
 def settings_for_codes(codes: frozenset[str], options: dict[str, Any]) -> LintSettings:
+    # The engine (and with it libcst, ~0.2 s to import) is loaded only when a
+    # file must really be linted: a warm cached run never needs it.
+    from memlint.engine import LintSettings
+
     settings = _settings_cache.get(codes)
     if settings is None:
         settings = LintSettings(
@@ -94,8 +103,12 @@ def check_file(path: str, codes: frozenset[str]) -> FileResult:
         return FileResult(path, skipped="is a directory")
     except OSError as exc:
         return FileResult(path, skipped=f"cannot read: {exc.strerror or exc}")
-    diagnostics = lint_source(data, path, settings_for_codes(codes, _worker_options))
-    return FileResult(path, tuple(diagnostics))
+    from memlint.engine import lint_source
+
+    diagnostics = tuple(lint_source(data, path, settings_for_codes(codes, _worker_options)))
+    if _worker_cache is not None:
+        _worker_cache.store(path, codes, data, diagnostics)
+    return FileResult(path, diagnostics)
 
 
 def _check_job(job: tuple[str, frozenset[str]]) -> FileResult:
@@ -110,22 +123,66 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def run(paths: Iterable[str], selection: Selection, jobs: int) -> Iterator[FileResult]:
-    """Lint ``paths`` (files already discovered); results in input order."""
-    jobs_iter = ((path, selection.codes_for(path)) for path in paths)
+def _cached(path: str, codes: frozenset[str], cache: ResultCache, max_size: int) -> FileResult | None:
+    """The cached result of one file, or None when it must be linted."""
+    try:
+        with open(path, "rb") as handle:
+            if max_size and os.fstat(handle.fileno()).st_size > max_size:
+                return None  # the worker reports the skip
+            data = handle.read()
+    except OSError:
+        return None  # the worker reports the problem
+    diagnostics = cache.load(path, codes, data)
+    return None if diagnostics is None else FileResult(path, diagnostics)
+
+
+def run(paths: Iterable[str], selection: Selection, jobs: int, cache: ResultCache | None = None) -> Iterator[FileResult]:
+    """Lint ``paths`` (files already discovered); results in input order.
+
+    With a ``cache``, files whose entry is valid are answered from it here
+    in the parent; only the others go to the workers (which write their
+    entries), so a warm run starts no worker and never imports libcst.
+    """
     options = selection.config.options
     max_size = selection.config.max_file_size
+    plan = [(path, selection.codes_for(path)) for path in paths]
+    hits: dict[int, FileResult] = {}
+    if cache is not None:
+        for index, (path, codes) in enumerate(plan):
+            result = _cached(path, codes, cache, max_size)
+            if result is not None:
+                hits[index] = result
+    misses = [job for index, job in enumerate(plan) if index not in hits]
+    if not misses:
+        yield from (hits[index] for index in range(len(plan)))
+        return
+    computed = _compute(misses, options, max_size, cache, min(jobs, len(misses)))
+    try:
+        for index in range(len(plan)):
+            hit = hits.pop(index, None)
+            yield hit if hit is not None else next(computed)
+    finally:
+        computed.close()  # stops the workers now, not at garbage collection
+
+
+def _compute(
+    jobs_list: list[tuple[str, frozenset[str]]],
+    options: dict[str, Any],
+    max_size: int,
+    cache: ResultCache | None,
+    jobs: int,
+) -> Iterator[FileResult]:
     all_rules()  # import the rules once, before forking
     if jobs <= 1:
-        _init_worker(options, max_size)
-        for job in jobs_iter:
+        _init_worker(options, max_size, cache)
+        for job in jobs_list:
             yield _check_job(job)
         return
     # fork keeps worker start-up cheap (rules are already imported); spawn
     # elsewhere.
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
-    with context.Pool(jobs, initializer=_init_worker, initargs=(options, max_size)) as pool:
+    with context.Pool(jobs, initializer=_init_worker, initargs=(options, max_size, cache)) as pool:
         # imap keeps input order and streams; a small chunk keeps both
         # workers busy to the end.
-        yield from pool.imap(_check_job, jobs_iter, chunksize=4)
+        yield from pool.imap(_check_job, jobs_list, chunksize=4)
