@@ -183,6 +183,6 @@ def _compute(
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
     with context.Pool(jobs, initializer=_init_worker, initargs=(options, max_size, cache)) as pool:
-        # imap keeps input order and streams; a small chunk keeps both
+        # imap keeps input order and streams; one file per task keeps both
         # workers busy to the end.
-        yield from pool.imap(_check_job, jobs_list, chunksize=4)
+        yield from pool.imap(_check_job, jobs_list, chunksize=1)
