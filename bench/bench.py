@@ -144,12 +144,16 @@ def tools(files: list[str], jobs: int, peer: str, cache_dir: str, only: set[str]
         Tool("ruff", [peer, "-m", "ruff", "check", "--select", "SIM115,B006,B019,RUF006", "--no-cache",
                       "--exit-zero", *files]),
     ]
+    for tool in listed:
+        # A neutral directory: no project config (pyproject.toml, .flake8),
+        # and no project on sys.path whose metadata would register plugins.
+        tool.cwd = cache_dir
     return [tool for tool in listed if only is None or tool.label.split()[0] in only or tool.label in only]
 
 
 def version_of(argv: list[str]) -> str:
     try:
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False).stdout
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False, cwd=tempfile.gettempdir()).stdout
     except (OSError, subprocess.TimeoutExpired):
         return "?"
     return " ".join(out.split())[:120] or "?"
@@ -168,9 +172,12 @@ def machine(peer: str, files: list[str], lines: int, jobs: int) -> list[str]:
         + " ".join(f"{x:.1f}" for x in os.getloadavg()),
         f"- Python {platform.python_version()} ({sys.executable}); peers under {peer}",
         f"- corpus: {len(files):,} files, {lines:,} lines; --jobs {jobs}",
-        f"- memlint {version_of([sys.executable, '-m', 'memlint', '--version'])}; "
-        f"{version_of([peer, '-m', 'flake8', '--version'])}; pylint {version_of([peer, '-m', 'pylint', '--version']).split()[1:2]}; "
-        f"{version_of([peer, '-m', 'ruff', '--version'])}",
+        "- versions: " + "; ".join([
+            version_of([sys.executable, "-m", "memlint", "--version"]),
+            "flake8 " + version_of([peer, "-m", "flake8", "--version"]),
+            version_of([peer, "-m", "pylint", "--version"]).split(" astroid")[0],
+            version_of([peer, "-m", "ruff", "--version"]),
+        ]),
         f"- rules enabled by default: {version_of([sys.executable, '-c', _COUNT_RULES])}",
     ]
 
@@ -186,8 +193,11 @@ def run_benchmark(args: argparse.Namespace, files: list[str]) -> None:
         warm = next((t for t in selected if t.label == "memlint warm"), None)
         if warm is not None:
             measure(warm.argv, warm.cwd)  # populate the cache
+        once = set(args.once or ())
         for repetition in range(args.repeat):
             for tool in selected:
+                if repetition and (tool.label in once or tool.label.split()[0] in once):
+                    continue
                 elapsed, rss, code = measure(tool.argv, tool.cwd)
                 tool.times.append(elapsed)
                 tool.rss.append(rss)
@@ -195,17 +205,19 @@ def run_benchmark(args: argparse.Namespace, files: list[str]) -> None:
                 print(f"[{repetition + 1}/{args.repeat}] {tool.label}: {elapsed:.2f} s, {rss / 2**20:.0f} MiB, exit {code}",
                       file=sys.stderr, flush=True)
     header.append("- load average at end: " + " ".join(f"{x:.1f}" for x in os.getloadavg()))
+    if once:
+        header.append(f"- measured once only (slow, far from its target): {', '.join(sorted(once))}")
     print_table(selected, header, args.repeat)
 
 
 def print_table(selected: list[Tool], header: list[str], repeat: int) -> None:
     by = {tool.label: tool for tool in selected}
     cold = by.get("memlint cold")
-    print(f"| tool | median time (s) | min-max (s) | x memlint cold | peak RSS (MiB) |")
-    print("|---|---:|---:|---:|---:|")
+    print("| tool | runs | median time (s) | min-max (s) | x memlint cold | peak RSS (MiB) |")
+    print("|---|---:|---:|---:|---:|---:|")
     for tool in selected:
         ratio = f"{tool.median / cold.median:.2f}" if cold else "-"
-        print(f"| {tool.label} | {tool.median:.2f} | {min(tool.times):.2f}-{max(tool.times):.2f} | {ratio} | "
+        print(f"| {tool.label} | {len(tool.times)} | {tool.median:.2f} | {min(tool.times):.2f}-{max(tool.times):.2f} | {ratio} | "
               f"{statistics.median(tool.rss) / 2**20:.0f} |")
     print()
     print("\n".join(header))
@@ -246,7 +258,7 @@ def run_memory(args: argparse.Namespace, roots: list[str]) -> None:
         runs = {"x1": Tool("memlint x1", [*memlint, *files]), "x4": Tool("memlint x4", [*memlint, *copies])}
         for repetition in range(args.repeat):
             for tool in runs.values():
-                elapsed, rss, code = measure(tool.argv)
+                elapsed, rss, code = measure(tool.argv, scratch)
                 tool.times.append(elapsed)
                 tool.rss.append(rss)
                 print(f"[{repetition + 1}/{args.repeat}] {tool.label}: {elapsed:.2f} s, {rss / 2**20:.0f} MiB, exit {code}",
@@ -268,6 +280,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2)
     parser.add_argument("--peer-python", default=peer_python_default(), help="interpreter with flake8, pylint, ruff")
     parser.add_argument("--only", nargs="*", help="tools to run: memlint, flake8, pylint, ruff or full labels")
+    parser.add_argument("--once", nargs="*", help="tools to measure in the first repetition only (e.g. pylint)")
     parser.add_argument("--memory", action="store_true", help="measure peak RSS of memlint on the corpus x1 and x4")
     args = parser.parse_args()
     roots = args.paths or default_corpus()
