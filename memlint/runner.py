@@ -141,7 +141,7 @@ def run(paths: Iterable[str], selection: Selection, jobs: int, cache: ResultCach
 
     With a ``cache``, files whose entry is valid are answered from it here
     in the parent; only the others go to the workers (which write their
-    entries), so a warm run starts no worker and never imports libcst.
+    entries), so a warm run starts no worker and never loads the engine.
     """
     options = selection.config.options
     max_size = selection.config.max_file_size
@@ -172,7 +172,10 @@ def _compute(
     cache: ResultCache | None,
     jobs: int,
 ) -> Iterator[FileResult]:
-    all_rules()  # import the rules once, before forking
+    # Import the rules and the engine once, before forking, not in each worker.
+    import memlint.engine  # noqa: F401
+
+    all_rules()
     if jobs <= 1:
         _init_worker(options, max_size, cache)
         for job in jobs_list:
