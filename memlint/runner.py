@@ -116,6 +116,8 @@ def _check_job(job: tuple[str, frozenset[str]]) -> FileResult:
 
 
 # -- parent side ----------------------------------------------------------
+_FILES_PER_WORKER: int = 250
+
 def default_jobs() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -185,7 +187,11 @@ def _compute(
     # elsewhere.
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
-    with context.Pool(jobs, initializer=_init_worker, initargs=(options, max_size, cache)) as pool:
+    # A worker is replaced after a few hundred files: the allocator's
+    # fragmentation left by many large trees would otherwise make its RSS
+    # grow with the number of files (re-forking costs milliseconds).
+    with context.Pool(jobs, initializer=_init_worker, initargs=(options, max_size, cache),
+                      maxtasksperchild=_FILES_PER_WORKER) as pool:
         # imap keeps input order and streams; one file per task keeps both
         # workers busy to the end.
         yield from pool.imap(_check_job, jobs_list, chunksize=1)
