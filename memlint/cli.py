@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO
 
 from memlint import __version__
+from memlint.cache import ResultCache
 from memlint.config import Config, ConfigError, load_config
 from memlint.discovery import Discovery
 from memlint.docs import rule_text
@@ -243,7 +244,8 @@ def check(args: argparse.Namespace) -> int:
         color = args.format == "text" and args.output is None and _wants_color(sys.stdout)
         reporter = REPORTERS[args.format](out, color=color, statistics=args.statistics, show_summary=not args.quiet)
         progress = _Progress(len(files)) if sys.stderr.isatty() and len(files) > 50 else None
-        for result in run(files, selection, min(jobs, max(len(files), 1))):
+        cache = None if args.no_cache else ResultCache(config.root, config.options)
+        for result in run(files, selection, min(jobs, max(len(files), 1)), cache):
             summary.add(result)
             reporter.file(result)
             if progress is not None:

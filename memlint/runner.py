@@ -8,15 +8,18 @@ import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pathspec
 
 from memlint.config import Config, relative_posix
 from memlint.diagnostic import Diagnostic
-from memlint.engine import LintSettings, internal_error, lint_source
 from memlint.registry import all_rules, select_codes
 from memlint.workers import Pool
+
+if TYPE_CHECKING:
+    from memlint.cache import ResultCache
+    from memlint.engine import LintSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,17 +61,23 @@ class Selection:
 _settings_cache: dict[frozenset[str], LintSettings] = {}
 _worker_options: dict[str, Any] = {}
 _worker_max_size: int = 0
+_worker_cache: ResultCache | None = None
 
 
-def _init_worker(options: dict[str, Any], max_size: int) -> None:
-    global _worker_max_size
+def _init_worker(options: dict[str, Any], max_size: int, cache: ResultCache | None = None) -> None:
+    global _worker_max_size, _worker_cache
     _worker_options.clear()
     _worker_options.update(options)
     _worker_max_size = max_size
+    _worker_cache = cache
     _settings_cache.clear()
 
 
 def settings_for_codes(codes: frozenset[str], options: dict[str, Any]) -> LintSettings:
+    # The engine (and with it libcst, ~0.2 s to import) is loaded only when a
+    # file must really be linted: a warm cached run never needs it.
+    from memlint.engine import LintSettings
+
     settings = _settings_cache.get(codes)
     if settings is None:
         settings = LintSettings(
@@ -86,8 +95,12 @@ def check_file(path: str, codes: frozenset[str]) -> FileResult:
     data_or_reason = read_source(path, _worker_max_size)
     if isinstance(data_or_reason, str):
         return FileResult(path, skipped=data_or_reason)
-    diagnostics = lint_source(data_or_reason, path, settings_for_codes(codes, _worker_options))
-    return FileResult(path, tuple(diagnostics))
+    from memlint.engine import lint_source  # lazy: a warm run never imports libcst
+
+    diagnostics = tuple(lint_source(data_or_reason, path, settings_for_codes(codes, _worker_options)))
+    if _worker_cache is not None:
+        _worker_cache.store(path, codes, data_or_reason, diagnostics)
+    return FileResult(path, diagnostics)
 
 
 def read_source(path: str, max_size: int) -> bytes | str:
@@ -131,6 +144,8 @@ def failed_result(job: tuple[str, frozenset[str]], reason: str) -> FileResult:
     MEM002 when selected, else a skip, so it is never silently lost."""
     path, codes = job
     if "MEM002" in codes:
+        from memlint.engine import internal_error
+
         return FileResult(path, (internal_error(path, reason),))
     return FileResult(path, skipped=reason)
 
@@ -145,6 +160,8 @@ def _check_job(job: tuple[str, frozenset[str]]) -> FileResult:
 
 
 # -- parent side ----------------------------------------------------------
+
+
 def default_jobs() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -152,18 +169,61 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def run(paths: Iterable[str], selection: Selection, jobs: int) -> Iterator[FileResult]:
-    """Lint ``paths`` (files already discovered); results in input order."""
-    jobs_iter = ((path, selection.codes_for(path)) for path in paths)
+def _cached(path: str, codes: frozenset[str], cache: ResultCache, max_size: int) -> FileResult | None:
+    """The cached result of one file, or None when it must be linted."""
+    data = read_source(path, max_size)
+    if isinstance(data, str):
+        return None  # the worker reports why it cannot be read
+    diagnostics = cache.load(path, codes, data)
+    return None if diagnostics is None else FileResult(path, diagnostics)
+
+
+def run(paths: Iterable[str], selection: Selection, jobs: int, cache: ResultCache | None = None) -> Iterator[FileResult]:
+    """Lint ``paths`` (files already discovered); results in input order.
+
+    With a ``cache``, files whose entry is valid are answered from it here
+    in the parent; only the others go to the workers (which write their
+    entries), so a warm run starts no worker and never loads the engine.
+    """
     options = selection.config.options
     max_size = selection.config.max_file_size
-    all_rules()  # import the rules once, before forking
+    plan = [(path, selection.codes_for(path)) for path in paths]
+    hits: dict[int, FileResult] = {}
+    if cache is not None:
+        for index, (path, codes) in enumerate(plan):
+            result = _cached(path, codes, cache, max_size)
+            if result is not None:
+                hits[index] = result
+    misses = [job for index, job in enumerate(plan) if index not in hits]
+    if not misses:
+        yield from (hits[index] for index in range(len(plan)))
+        return
+    computed = _compute(misses, options, max_size, cache, min(jobs, len(misses)))
+    try:
+        for index in range(len(plan)):
+            hit = hits.pop(index, None)
+            yield hit if hit is not None else next(computed)
+    finally:
+        computed.close()  # stops the workers now, not at garbage collection
+
+
+def _compute(
+    jobs_list: list[tuple[str, frozenset[str]]],
+    options: dict[str, Any],
+    max_size: int,
+    cache: ResultCache | None,
+    jobs: int,
+) -> Iterator[FileResult]:
+    # Import the rules and the engine once, before forking, not in each worker.
+    import memlint.engine  # noqa: F401
+
+    all_rules()
     if jobs <= 1:
-        _init_worker(options, max_size)
-        for job in jobs_iter:
+        _init_worker(options, max_size, cache)
+        for job in jobs_list:
             yield _check_job(job)
         return
     # Not multiprocessing.Pool: it waits forever for the result of a worker
     # that died (segfault, OOM killer); this pool reports that file instead.
-    pool = Pool(jobs, _check_job, failed_result, _init_worker, (options, max_size))
-    yield from pool.imap(jobs_iter)
+    pool = Pool(jobs, _check_job, failed_result, _init_worker, (options, max_size, cache))
+    yield from pool.imap(jobs_list)
