@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 import ast
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar
 
 from memlint import __version__
 from memlint.config import ConfigError, load_config, resolve_options
 from memlint.engine import LintSettings, lint_source
 from memlint.options import OptionError
-from memlint.registry import all_options, all_rules
-from memlint.rule import Rule
+from memlint.registry import INTERNAL_ERROR, SYNTAX_ERROR, all_options, all_rules
 
 
 def _flag(key: str) -> str:
@@ -53,14 +52,19 @@ class MemlintChecker:
 
     @classmethod
     def parse_options(cls, manager: Any, options: argparse.Namespace, filenames: Sequence[str]) -> None:
+        selected = _selected_by_flake8(options)
         cls._settings = LintSettings(
-            rules=_rules_flake8_reports(options),
+            rules=tuple(rule for rule in all_rules() if selected(rule.code)),
             options=_option_values(options),
+            report_syntax_errors=selected(SYNTAX_ERROR.code),
+            report_internal_errors=selected(INTERNAL_ERROR.code),
             apply_noqa=False,  # flake8 applies `# noqa` itself
         )
 
     def run(self) -> Iterator[tuple[int, int, str, type[MemlintChecker]]]:
         settings = self._settings
+        if settings is not None and not (settings.rules or settings.report_syntax_errors):
+            return  # no memlint code selected
         if settings is None:  # run outside flake8's option handling (tests, other hosts)
             settings = LintSettings(rules=tuple(r for r in all_rules() if r.default), options=resolve_options({}, "defaults"),
                                     apply_noqa=False)
@@ -88,16 +92,13 @@ def _option_values(options: argparse.Namespace) -> dict[str, Any]:
     return values
 
 
-def _rules_flake8_reports(options: argparse.Namespace) -> tuple[type[Rule], ...]:
-    """Only the rules whose codes flake8 would report somewhere: running an
-    unselected rule costs time for findings flake8 then throws away.
-    Per-file-ignores are left to flake8."""
-    rules = all_rules()
+def _selected_by_flake8(options: argparse.Namespace) -> Callable[[str], bool]:
+    """Whether flake8 would report a code anywhere: running a rule flake8
+    then discards costs time for nothing. Per-file-ignores stay flake8's."""
     try:
         from flake8.style_guide import Decision, DecisionEngine
 
         engine = DecisionEngine(options)
-        return tuple(rule for rule in rules if engine.decision_for(rule.code) is Decision.Selected)
+        return lambda code: engine.decision_for(code) is Decision.Selected
     except Exception:  # noqa: BLE001 - flake8 internals moved: run everything, flake8 still filters
-        return rules
-
+        return lambda code: True

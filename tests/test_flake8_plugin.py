@@ -70,12 +70,18 @@ def test_parity_with_cli(tmp_path: Path) -> None:
     cwd = tmp_path / "cwd"  # no config files above it: defaults on both sides
     cwd.mkdir()
 
-    via_flake8, _ = flake8("--select", "MEM", *files, cwd=cwd)
+    via_flake8, _ = flake8("--select", "MEM,E9", *files, cwd=cwd)
     via_cli = memlint_cli("--select", "MEM", *files, cwd=cwd)
 
+    # Where CPython itself cannot parse or read a file, flake8 reports E9xx
+    # and runs no plugin; the CLI reports MEM001 there instead.
+    unparsable = {f[0] for f in via_flake8 if f[3].startswith("E9")}
+    assert unparsable <= {f[0] for f in via_cli if f[3] == "MEM001"}
+    via_flake8 = {f for f in via_flake8 if f[0] not in unparsable}
+    via_cli = {f for f in via_cli if f[0] not in unparsable}
     assert via_flake8 == via_cli
     assert "MEM001" in codes(via_cli) and "MEM404" in codes(via_cli)
-    print(f"\nparity: {len(files)} files, {len(via_cli)} findings compared")
+    print(f"\nparity: {len(files) - len(unparsable)} files, {len(via_cli)} findings compared")
 
 
 def test_libcst_only_syntax_error_is_one_mem001(tmp_path: Path) -> None:
