@@ -63,12 +63,15 @@ class MemlintChecker:
 
     def run(self) -> Iterator[tuple[int, int, str, type[MemlintChecker]]]:
         settings = self._settings
-        if settings is not None and not (settings.rules or settings.report_syntax_errors):
-            return  # no memlint code selected
         if settings is None:  # run outside flake8's option handling (tests, other hosts)
             settings = LintSettings(rules=tuple(r for r in all_rules() if r.default), options=resolve_options({}, "defaults"),
                                     apply_noqa=False)
-        for d in lint_source("".join(self.lines), self.filename, settings):
+        source = "".join(self.lines)
+        if not any(rule.can_fire(source) for rule in settings.rules):
+            # flake8 runs tree plugins only on files CPython parsed, so the
+            # engine's own CPython check for MEM001 would be wasted here.
+            return
+        for d in lint_source(source, self.filename, settings):
             yield d.line, d.column - 1, f"{d.code} {d.message}", type(self)
 
 
