@@ -86,7 +86,7 @@ def _options_section(rule: type[Rule], prose: str) -> str:
         example: Option = rule.options[0]
         value = _toml_value(example.default)
         text += (
-            f"\nSet in `pyproject.toml`:\n\n```toml\n[tool.memlint]\n"
+            "\nSet in `pyproject.toml`:\n\n```toml\n[tool.memlint]\n"
             + "".join(f"{o.key} = {_toml_value(o.default)}\n" for o in rule.options)
             + f"```\n\nor, under flake8, as `--memlint-{example.key}={value}` on the command line "
             f"or `memlint-{example.key} = {value}` in the `[flake8]` section of `setup.cfg`, `tox.ini` or `.flake8`.\n"
