@@ -65,7 +65,7 @@ def test_write_then_only_new_findings(project: Path, capsys: pytest.CaptureFixtu
     assert _findings(capsys, "--baseline", "baseline.json") == (0, [])
 
     # A new finding is reported, the old ones are not.
-    worker.write_text(worker.read_text() + f"\n\ndef again():\n    sys.setrecursionlimit(10**7)\n")
+    worker.write_text(worker.read_text() + "\n\ndef again():\n    sys.setrecursionlimit(10**7)\n")
     status, found = _findings(capsys, "--baseline", "baseline.json")
     assert status == 1 and [code for _, code in found] == ["MEM404"]
     assert found[0][0] == len(worker.read_text().splitlines())
