@@ -1,4 +1,4 @@
-"""Baselines: fingerprints survive line shifts; only new findings are reported."""
+"""Adoption flags: baselines (fingerprints survive line shifts; only new findings are reported) and --force-exclude."""
 
 from __future__ import annotations
 
@@ -112,3 +112,10 @@ def test_unwritable_baseline_is_one_line_exit_2(project: Path, capsys: pytest.Ca
     assert _run("--write-baseline", "missing-dir/baseline.json") == 2
     err = capsys.readouterr().err
     assert "cannot write baseline" in err and err.count("\n") == 1
+
+
+def test_force_exclude_applies_config_exclusions_to_named_files(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """(For the pre-commit hook, which names every staged file.)"""
+    (project / "pyproject.toml").write_text('[tool.memlint]\nextend-exclude = ["pkg"]\n')
+    assert _findings(capsys, "pkg/worker.py")[0] == 1  # named files are checked...
+    assert _findings(capsys, "--force-exclude", "pkg/worker.py") == (0, [])  # ...unless forced

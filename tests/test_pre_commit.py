@@ -108,6 +108,14 @@ def test_hook_respects_tool_memlint(hook_repo: tuple[Path, dict[str, str]], tmp_
     target = _target(tmp_path, env, {"worker.py": LEAK, "pyproject.toml": pyproject})
     proc = _try_repo(target, repo, env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    # Exclusions hold for the files pre-commit names too.
+    (target / "pyproject.toml").write_text('[tool.memlint]\nextend-exclude = ["legacy"]\n')
+    (target / "legacy").mkdir()
+    (target / "legacy" / "old.py").write_text(LEAK)
+    (target / "worker.py").write_text(CLEAN)
+    _git("add", "-A", cwd=target, env=env)
+    proc = _try_repo(target, repo, env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
     # ...and a config error stops the commit with memlint's one-line message.
     (target / "pyproject.toml").write_text("[tool.memlint]\nrecursion-limit = \"high\"\n")
     _git("add", "pyproject.toml", cwd=target, env=env)  # pre-commit stashes unstaged edits
