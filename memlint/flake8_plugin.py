@@ -89,10 +89,16 @@ def _option_values(options: argparse.Namespace) -> dict[str, Any]:
         if raw is None:
             continue
         try:
-            values[option.attr] = option.parse(raw.strip() if isinstance(raw, str) else raw)
+            values[option.attr] = option.parse(_flatten(raw) if isinstance(raw, str) else raw)
         except OptionError as exc:
             raise ExecutionError(f"memlint: {_flag(key)}: {exc}") from None
     return values
+
+
+def _flatten(raw: str) -> str:
+    """A multi-line config value (flake8's style for lists) as one comma list."""
+    lines = [line.strip().rstrip(",") for line in raw.splitlines() if line.strip()]
+    return ",".join(lines) if len(lines) > 1 else raw.strip()
 
 
 def _selected_by_flake8(options: argparse.Namespace) -> Callable[[str], bool]:
