@@ -81,15 +81,17 @@ def _options_section(rule: type[Rule], prose: str) -> str:
     if prose:
         text += prose + "\n\n"
     if rule.options:
-        text += "| key | default | meaning |\n|---|---|---|\n"
-        text += "".join(f"| `{o.key}` | `{_toml_value(o.default)}` | {o.help} |\n" for o in rule.options)
-        example: Option = rule.options[0]
-        value = _toml_value(example.default)
+        text += "| `[tool.memlint]` key | flake8 option | default | meaning |\n|---|---|---|---|\n"
+        text += "".join(
+            f"| `{o.key}` | `--memlint-{o.key}` | `{_toml_value(o.default)}` | {_cell(o.help)} |\n" for o in rule.options
+        )
         text += (
-            "\nSet in `pyproject.toml`:\n\n```toml\n[tool.memlint]\n"
+            "\nIn `pyproject.toml`:\n\n```toml\n[tool.memlint]\n"
             + "".join(f"{o.key} = {_toml_value(o.default)}\n" for o in rule.options)
-            + f"```\n\nor, under flake8, as `--memlint-{example.key}={value}` on the command line "
-            f"or `memlint-{example.key} = {value}` in the `[flake8]` section of `setup.cfg`, `tox.ini` or `.flake8`.\n"
+            + "```\n\nUnder flake8, in `setup.cfg`, `tox.ini` or `.flake8` (or as `--memlint-...` flags):\n\n"
+            + "```ini\n[flake8]\n"
+            + "".join(f"memlint-{o.key} = {_ini_value(o.default)}\n" for o in rule.options)
+            + "```\n"
         )
     return text
 
@@ -107,6 +109,16 @@ def _without_option_bullets(prose: str, options: Sequence[Option]) -> str:
             dropping = False
             kept.append(line)
     return "\n".join(kept).strip()
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")  # a table cell
+
+
+def _ini_value(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return _toml_value(value).strip('"')
 
 
 def _toml_value(value: Any) -> str:

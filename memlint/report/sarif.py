@@ -127,4 +127,4 @@ def _uri(path: str) -> str:
     relative = relative_posix(Path(path), Path.cwd())
     if relative == ".." or relative.startswith("../") or Path(relative).is_absolute():
         return Path(path).resolve().as_uri()
-    return quote(relative)
+    return quote(relative, errors="surrogateescape")  # a non-UTF-8 name, byte for byte
