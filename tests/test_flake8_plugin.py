@@ -57,9 +57,11 @@ def codes(found: set[Finding]) -> set[str]:
     return {f[3] for f in found}
 
 
-def test_parity_with_cli(tmp_path: Path) -> None:
+@pytest.mark.parametrize("selection", [("--select", "MEM"), ()], ids=["all-rules", "defaults"])
+def test_parity_with_cli(tmp_path: Path, selection: tuple[str, ...]) -> None:
     """Same engine, same rules, messages and positions: flake8's MEM findings
-    equal the CLI's on every fixture (plus noqa and libcst-only syntax cases)."""
+    equal the CLI's on every fixture (plus noqa and libcst-only syntax cases),
+    with every rule selected and with the default selection (opt-in rules off)."""
     extra = tmp_path / "extra"
     extra.mkdir()
     (extra / "libcst_only.py").write_text(LIBCST_ONLY_ERROR)
@@ -70,8 +72,9 @@ def test_parity_with_cli(tmp_path: Path) -> None:
     cwd = tmp_path / "cwd"  # no config files above it: defaults on both sides
     cwd.mkdir()
 
-    via_flake8, _ = flake8("--select", "MEM,E9", *files, cwd=cwd)
-    via_cli = memlint_cli("--select", "MEM", *files, cwd=cwd)
+    via_flake8, _ = flake8(*(selection and ("--select", "MEM,E9")), *files, cwd=cwd)
+    via_flake8 = {f for f in via_flake8 if f[3].startswith(("MEM", "E9"))}
+    via_cli = memlint_cli(*selection, *files, cwd=cwd)
 
     # Where CPython itself cannot parse or read a file, flake8 reports E9xx
     # and runs no plugin; the CLI reports MEM001 there instead.
@@ -81,7 +84,7 @@ def test_parity_with_cli(tmp_path: Path) -> None:
     via_cli = {f for f in via_cli if f[0] not in unparsable}
     assert via_flake8 == via_cli
     assert "MEM001" in codes(via_cli) and "MEM404" in codes(via_cli)
-    print(f"\nparity: {len(files) - len(unparsable)} files, {len(via_cli)} findings compared")
+    print(f"\nparity ({' '.join(selection) or 'defaults'}): {len(files) - len(unparsable)} files, {len(via_cli)} findings compared")
 
 
 def test_libcst_only_syntax_error_is_one_mem001(tmp_path: Path) -> None:
