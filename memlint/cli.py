@@ -13,9 +13,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
+import pathspec
+
 from memlint import __version__
+from memlint.baseline import Baseline, BaselineError, BaselineWriter
 from memlint.cache import ResultCache
-from memlint.config import Config, ConfigError, load_config
+from memlint.config import Config, ConfigError, load_config, relative_posix
 from memlint.discovery import Discovery
 from memlint.docs import rule_text
 from memlint.options import OptionError, parse_str_list
@@ -85,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--jobs", "-j", type=_jobs, default=None, metavar="N", help="worker processes (default: all cores)")
     parser.add_argument("--config", metavar="FILE", help="read [tool.memlint] from FILE instead of the nearest pyproject.toml")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
+    parser.add_argument("--force-exclude", action="store_true", help="apply exclusions to files named on the command line too (for pre-commit)")
+    parser.add_argument("--baseline", metavar="FILE", help="report only findings not recorded in FILE")
+    parser.add_argument("--write-baseline", metavar="FILE", help="record the current findings in FILE (atomically) and exit 0")
     parser.add_argument("--quiet", "-q", action="store_true", help="print findings only, no summary")
     parser.add_argument("--version", action="version", version=f"memlint {__version__}")
     return parser
@@ -238,7 +244,10 @@ def check(args: argparse.Namespace) -> int:
             summary.skipped.append((found.path, found.problem))
     # A file reached twice (named and inside a named directory) is checked once.
     files = list(dict.fromkeys(files))
+    if args.force_exclude:
+        files = _without_excluded(files, config)
 
+    baseline, recorder = _baseline_hooks(args, config.root)
     out, finalize = _open_output(args.output)
     try:
         color = args.format == "text" and args.output is None and _wants_color(sys.stdout)
@@ -246,6 +255,10 @@ def check(args: argparse.Namespace) -> int:
         progress = _Progress(len(files)) if sys.stderr.isatty() and len(files) > 50 else None
         cache = None if args.no_cache else ResultCache(config.root, config.options)
         for result in run(files, selection, min(jobs, max(len(files), 1)), cache):
+            if recorder is not None:
+                recorder.add(result)
+            if baseline is not None:
+                result = baseline.filter(result)
             summary.add(result)
             reporter.file(result)
             if progress is not None:
@@ -258,11 +271,35 @@ def check(args: argparse.Namespace) -> int:
         finalize(False)
         raise
 
+    if recorder is not None:
+        try:
+            count = recorder.write(args.write_baseline)
+        except BaselineError as exc:
+            raise UsageError(str(exc)) from None
+        sys.stderr.write(f"memlint: wrote {count} finding{'s' if count != 1 else ''} to baseline {args.write_baseline}\n")
+    elif baseline is not None and baseline.fixed() and not args.quiet:
+        sys.stderr.write(f"memlint: {baseline.fixed()} baselined finding(s) no longer occur; "
+                         f"`--write-baseline {args.baseline}` drops them\n")
     if summary.errors or summary.internal_errors:
         return EXIT_ERROR
-    if summary.findings and not args.exit_zero:
+    if summary.findings and not args.exit_zero and recorder is None:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _without_excluded(files: list[str], config: Config) -> list[str]:
+    """pre-commit names every staged file: [tool.memlint]'s exclusions must
+    still apply to them (ruff's and black's --force-exclude)."""
+    spec = pathspec.GitIgnoreSpec.from_lines(config.exclude + config.extend_exclude)
+    return [f for f in files if not spec.match_file(relative_posix(Path(f), config.root))]
+
+
+def _baseline_hooks(args: argparse.Namespace, root: Path) -> tuple[Baseline | None, BaselineWriter | None]:
+    try:
+        baseline = Baseline.load(args.baseline, root) if args.baseline else None
+    except BaselineError as exc:
+        raise UsageError(str(exc)) from None
+    return baseline, BaselineWriter(root) if args.write_baseline else None
 
 
 def _wants_color(stream: IO[str]) -> bool:

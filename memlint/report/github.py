@@ -23,10 +23,12 @@ class GithubReporter:
     def file(self, result: FileResult) -> None:
         for d in result.diagnostics:
             level = "error" if d.code in ("MEM001", "MEM002") else "warning"
-            props = (
-                f"file={_escape_property(d.path)},line={d.line},col={d.column},"
-                f"endLine={d.end_line},endColumn={d.end_column},title={_escape_property(f'{d.code} {d.name}')}"
+            # GitHub rejects columns on an annotation that spans lines.
+            span = (
+                f"line={d.line},col={d.column},endColumn={max(d.end_column, d.column)}"
+                if d.end_line <= d.line else f"line={d.line},endLine={d.end_line}"
             )
+            props = f"file={_escape_property(d.path)},{span},title={_escape_property(f'{d.code} {d.name}')}"
             self.stream.write(f"::{level} {props}::{_escape_data(f'{d.code} {d.message}')}\n")
 
     def finish(self, summary: Summary) -> None:

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
+from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
 
 from memlint import __version__
+from memlint.baseline import fingerprints, read_lines
+from memlint.config import relative_posix
+from memlint.docs import rule_text
 from memlint.registry import RUN_CODES, all_rules
 from memlint.report.summary import Summary
 from memlint.runner import FileResult
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFO_URI = "https://pypi.org/project/memlint/"
+FINGERPRINT_KEY = "memlint/v1"
 
 
 def rule_descriptors() -> list[dict[str, Any]]:
@@ -24,29 +28,37 @@ def rule_descriptors() -> list[dict[str, Any]]:
             "name": run_code.name,
             "shortDescription": {"text": run_code.message},
             "fullDescription": {"text": run_code.doc},
-            "help": {"text": run_code.doc},
+            "help": {"text": run_code.doc, "markdown": rule_text(run_code.code) or run_code.doc},
             "defaultConfiguration": {"level": "error"},
-            "properties": {"tags": [run_code.family.value]},
+            "properties": {"tags": [run_code.family.value], "precision": "very-high", "problem.severity": "error"},
         })
     for rule in all_rules():
-        doc = (rule.__doc__ or "").strip()
         sections = rule.doc_sections()
+        what = sections.get("What it does", "") or sections.get("", rule.name)
+        why = sections.get("Why is this bad?", "")
         descriptors.append({
             "id": rule.code,
             "name": rule.name,
-            "shortDescription": {"text": sections.get("", rule.name).splitlines()[0]},
-            "fullDescription": {"text": sections.get("What it does", rule.message)},
-            "help": {"text": rule.message, "markdown": _markdown(doc)},
+            "shortDescription": {"text": _plain(sections.get("", "") or what).split("\n\n")[0]},
+            "fullDescription": {"text": _plain(what)},
+            # Code scanning shows `help` beside each alert: the whole rule page.
+            "help": {"text": _plain(f"{what}\n\n{why}".strip()), "markdown": rule_text(rule.code) or what},
             "defaultConfiguration": {"level": "warning", "enabled": rule.default},
-            "properties": {"tags": [rule.family.value, "memory"]},
+            # No security-severity: these are reliability findings, not
+            # vulnerabilities. precision follows the default-rule bar (9 in 10).
+            "properties": {
+                "tags": [rule.family.value, "memory", "reliability"],
+                "precision": "high" if rule.default else "medium",
+                "problem.severity": "warning",
+            },
         })
     return descriptors
 
 
-def _markdown(doc: str) -> str:
-    import inspect
-
-    return inspect.cleandoc(doc)
+def _plain(markdown: str) -> str:
+    """Markdown prose as plain text: backticks dropped, lines joined."""
+    paragraphs = [" ".join(p.split()) for p in markdown.replace("`", "").split("\n\n")]
+    return "\n\n".join(p for p in paragraphs if p)
 
 
 class SarifReporter:
@@ -57,7 +69,11 @@ class SarifReporter:
         self.index = {descriptor["id"]: i for i, descriptor in enumerate(self.rules)}
 
     def file(self, result: FileResult) -> None:
-        for d in result.diagnostics:
+        uri = _uri(result.path)
+        # The baseline's fingerprints, keyed by the artifact path: stable
+        # across unrelated edits, so code scanning tracks alerts across commits.
+        prints = fingerprints(result.diagnostics, uri, read_lines(result.path)) if result.diagnostics else []
+        for d, fingerprint in zip(result.diagnostics, prints):
             self.results.append({
                 "ruleId": d.code,
                 "ruleIndex": self.index.get(d.code, 0),
@@ -65,7 +81,7 @@ class SarifReporter:
                 "message": {"text": d.message},
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": {"uri": _uri(d.path)},
+                        "artifactLocation": {"uri": uri},
                         "region": {
                             "startLine": d.line,
                             "startColumn": d.column,
@@ -74,6 +90,7 @@ class SarifReporter:
                         },
                     },
                 }],
+                "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
             })
 
     def finish(self, summary: Summary) -> None:
@@ -105,5 +122,9 @@ class SarifReporter:
 
 
 def _uri(path: str) -> str:
-    # A file name that is not valid UTF-8 is percent-encoded byte for byte.
-    return quote(path.replace(os.sep, "/"), errors="surrogateescape")
+    """Relative to the working directory (the repository root in CI), as
+    code scanning expects; an absolute file URI for paths outside it."""
+    relative = relative_posix(Path(path), Path.cwd())
+    if relative == ".." or relative.startswith("../") or Path(relative).is_absolute():
+        return Path(path).resolve().as_uri()
+    return quote(relative, errors="surrogateescape")  # a non-UTF-8 name, byte for byte

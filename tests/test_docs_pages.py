@@ -1,0 +1,56 @@
+"""docs/rules/ is generated from the registry and must not drift from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from memlint import docs
+from memlint.cli import main
+from memlint.registry import RUN_CODES, all_rules
+
+ROOT = Path(__file__).resolve().parent.parent
+RULE_DOCS = ROOT / "docs" / "rules"
+
+
+def test_docs_rules_match_the_registry() -> None:
+    """Every rule present (whoever wrote it) has an up-to-date page, and no
+    page outlives its rule."""
+    stale = docs.drift(RULE_DOCS)
+    assert not stale, f"docs/rules/ is out of date for {stale}: run `python -m memlint.docs`"
+
+
+def test_every_code_has_a_page_with_its_sections() -> None:
+    pages = docs.pages()
+    for run_code in RUN_CODES:
+        assert f"{run_code.code}.md" in pages
+    for rule in all_rules():
+        page = pages[f"{rule.code}.md"]
+        assert page.startswith(f"# {rule.code} {rule.name}\n")
+        for heading in ("## What it does", "## Why is this bad?", "## Example", "## Use instead"):
+            assert heading in page, (rule.code, heading)
+        assert rule.seed in page
+        for option in rule.options:
+            assert f"`{option.key}`" in page and f"--memlint-{option.key}" in page
+        assert ("Default: on" in page) == rule.default
+        assert f"[{rule.code}]({rule.code}.md)" in pages["README.md"]
+
+
+def test_memlint_rule_prints_the_page(capsys: pytest.CaptureFixture[str]) -> None:
+    for code in [r.code for r in RUN_CODES] + [r.code for r in all_rules()]:
+        assert main(["rule", code.lower()]) == 0
+        assert capsys.readouterr().out == docs.pages()[f"{code}.md"]
+
+
+def test_generator_writes_checks_and_prunes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "rules"
+    assert docs.main([str(target), "--check"]) == 1
+    assert docs.main([str(target)]) == 0
+    assert docs.main([str(target), "--check"]) == 0
+    assert sorted(p.name for p in target.iterdir()) == sorted(docs.pages())  # no temp files left
+    (target / "MEM999.md").write_text("a removed rule\n")
+    (target / "MEM404.md").write_text("edited by hand\n")
+    assert sorted(docs.drift(target)) == ["MEM404.md", "MEM999.md"]
+    docs.main([str(target)])
+    assert not (target / "MEM999.md").exists() and docs.drift(target) == []
