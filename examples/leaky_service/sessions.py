@@ -1,5 +1,6 @@
 """Leak family: memory that only grows."""
 
+import atexit
 import functools
 import gc
 import logging
@@ -13,15 +14,27 @@ def remember(request_id, payload):
 
 
 @functools.lru_cache(maxsize=None)
-def price_for(sku, currency):
-    return len(sku) * 1.5 if currency == "EUR" else len(sku) * 1.7
+def render_profile(user_id, session_token):
+    # One entry per user and session, kept for the life of the process.
+    return f"<profile {user_id}>"
 
 
-class CustomerRepository:
-    @functools.lru_cache(maxsize=256)
-    def lookup(self, customer_id):
-        # The cache keeps `self` (and the whole repository) alive forever.
-        return {"id": customer_id}
+class AuditTrail:
+    def __init__(self, path):
+        self.log = logging.getLogger("audit")
+        # Every AuditTrail stacks one more handler on the shared logger.
+        self.log.addHandler(logging.FileHandler(path))
+        # The atexit registry keeps every instance alive until exit.
+        atexit.register(self.flush)
+
+    def flush(self):
+        self.log.info("audit trail closed")
+
+
+def collect_metrics(source):
+    samples = []
+    while True:
+        samples.append(source.read_sample())
 
 
 def tag_order(order, tags=[]):
