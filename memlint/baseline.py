@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import tempfile
 import tokenize
 from collections import Counter
 from collections.abc import Sequence
@@ -14,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
+from memlint.atomic import write_atomic
 from memlint.config import relative_posix
 from memlint.diagnostic import Diagnostic, Family
 from memlint.runner import FileResult
@@ -108,25 +107,10 @@ class BaselineWriter:
         body = ",\n".join("  " + json.dumps(entry) for entry in entries)
         text = f'{{"{FORMAT}": {VERSION}, "findings": [\n{body}\n]}}\n' if entries else f'{{"{FORMAT}": {VERSION}, "findings": []}}\n'
         try:
-            _atomic_write(Path(target), text)
+            write_atomic(Path(target), text)
         except OSError as exc:
             raise BaselineError(f"cannot write baseline {target}: {exc.strerror or exc}") from None
         return len(entries)
-
-
-def _atomic_write(target: Path, text: str) -> None:
-    directory = target.parent if str(target.parent) else Path(".")
-    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, target)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
 
 
 # -- reading and filtering ----------------------------------------------------

@@ -6,12 +6,12 @@ import hashlib
 import importlib.util
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
 from memlint import __version__
+from memlint.atomic import write_atomic
 from memlint.diagnostic import Diagnostic, Family
 
 CACHE_DIR: Final = ".memlint_cache"
@@ -119,7 +119,7 @@ class ResultCache:
         target = self._entry_path(path, codes)
         try:
             self._prepare(target.parent)
-            _atomic_write(target, json.dumps(entry, separators=(",", ":")).encode())
+            write_atomic(target, json.dumps(entry, separators=(",", ":")).encode())
         except OSError:
             pass  # read-only tree, full disk: run uncached
 
@@ -130,7 +130,7 @@ class ResultCache:
             ignore = top / ".gitignore"
             if not ignore.exists():
                 # The cache ignores itself, so no project has to list it.
-                _atomic_write(ignore, b"# created by memlint\n*\n")
+                write_atomic(ignore, b"# created by memlint\n*\n")
             self._ready = True
         directory.mkdir(parents=True, exist_ok=True)
 
@@ -145,18 +145,3 @@ def _diagnostic(path: str, item: list[Any]) -> Diagnostic:
             raise TypeError("bad text")
     return Diagnostic(path, line, column, code, message, end_line, end_column, name, Family(family))
 
-
-def _atomic_write(target: Path, payload: bytes) -> None:
-    """Write a temporary sibling and rename it over ``target``: readers see
-    the old entry or the new one, never a mix."""
-    fd, temporary = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        os.replace(temporary, target)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise

@@ -21,8 +21,8 @@ from memlint.cache import ResultCache
 from memlint.config import Config, ConfigError, load_config, relative_posix
 from memlint.discovery import Discovery
 from memlint.docs import rule_text
-from memlint.options import OptionError, parse_str_list
-from memlint.registry import RUN_CODES, all_rules, is_known_selector, rule_by_code
+from memlint.options import parse_str_list
+from memlint.registry import RUN_CODES, all_rules, is_known_selector
 from memlint.report.base import Reporter
 from memlint.report.github import GithubReporter
 from memlint.report.json_report import JsonReporter

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from memlint.atomic import write_atomic
 from memlint.diagnostic import Family
 from memlint.options import Option
 from memlint.registry import RUN_CODES, RunCode, all_rules, rule_by_code
@@ -158,10 +157,7 @@ def write(directory: Path) -> list[str]:
     expected = pages()
     for name in changed:
         if name in expected:
-            fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
-                stream.write(expected[name])
-            os.replace(temporary, directory / name)
+            write_atomic(directory / name, expected[name])
         else:
             (directory / name).unlink()  # a rule that no longer exists
     return changed

@@ -4,7 +4,6 @@ costs one file (reported), never the run; Ctrl-C leaves no process behind."""
 from __future__ import annotations
 
 import multiprocessing
-import os
 import signal
 import sys
 from collections import deque
