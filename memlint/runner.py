@@ -160,6 +160,9 @@ def _check_job(job: tuple[str, frozenset[str]]) -> FileResult:
 
 
 # -- parent side ----------------------------------------------------------
+# Files one worker checks before a fresh one replaces it (flat memory: see
+# docs/performance.md, stdlib x4 vs x1).
+_FILES_PER_WORKER = 250
 
 
 def default_jobs() -> int:
@@ -225,5 +228,5 @@ def _compute(
         return
     # Not multiprocessing.Pool: it waits forever for the result of a worker
     # that died (segfault, OOM killer); this pool reports that file instead.
-    pool = Pool(jobs, _check_job, failed_result, _init_worker, (options, max_size, cache))
+    pool = Pool(jobs, _check_job, failed_result, _init_worker, (options, max_size, cache), max_tasks=_FILES_PER_WORKER)
     yield from pool.imap(jobs_list)

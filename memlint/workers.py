@@ -70,11 +70,12 @@ def _worker_main(conn: Connection, inherited: list[Connection], function: Callab
 
 
 class _Worker:
-    __slots__ = ("process", "conn", "running")
+    __slots__ = ("process", "conn", "running", "sent")
 
     def __init__(self, process: BaseProcess, conn: Connection) -> None:
         self.process = process
         self.conn = conn
+        self.sent = 0
         self.running: deque[tuple[int, Any]] = deque()  # in the order the worker takes them
 
 
@@ -83,7 +84,7 @@ class Pool(Generic[_J, _R]):
     turns a job that raised, or that a worker died on, into a result."""
 
     def __init__(self, size: int, function: Callable[[_J], _R], on_failure: Callable[[_J, str], _R],
-                 initializer: Callable[..., None], initargs: tuple[Any, ...] = ()) -> None:
+                 initializer: Callable[..., None], initargs: tuple[Any, ...] = (), max_tasks: int = 0) -> None:
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         self._context = multiprocessing.get_context(method)
         self._size = size
@@ -91,6 +92,10 @@ class Pool(Generic[_J, _R]):
         self._on_failure = on_failure
         self._initializer = initializer
         self._initargs = initargs
+        # A worker is replaced after this many jobs (0: never). The allocator's
+        # fragmentation after many large trees otherwise makes a long-lived
+        # worker's RSS grow with the number of files; a fork costs milliseconds.
+        self._max_tasks = max_tasks
         self._workers: list[_Worker] = []
 
     def imap(self, jobs: Iterable[_J]) -> Iterator[_R]:
@@ -132,7 +137,7 @@ class Pool(Generic[_J, _R]):
 
     def _feed(self, pending: deque[tuple[int, _J]]) -> None:
         for worker in self._workers:
-            while pending and len(worker.running) < _AHEAD:
+            while pending and len(worker.running) < _AHEAD and not self._spent(worker):
                 item = pending.popleft()
                 try:
                     worker.conn.send(item)
@@ -140,6 +145,10 @@ class Pool(Generic[_J, _R]):
                     pending.appendleft(item)
                     break
                 worker.running.append(item)
+                worker.sent += 1
+
+    def _spent(self, worker: _Worker) -> bool:
+        return bool(self._max_tasks) and worker.sent >= self._max_tasks
 
     def _ready(self) -> list[_Worker]:
         # Every sentinel, so that a worker dying between two jobs is replaced.
@@ -157,6 +166,9 @@ class Pool(Generic[_J, _R]):
         except (EOFError, OSError):
             pass
         if worker.process.is_alive():
+            if self._spent(worker) and not worker.running:
+                self._retire(worker)
+                self._workers[self._workers.index(worker)] = self._start()
             return
         # Dead: the job it was running is lost; the ones queued behind it go
         # back to the front of the line for a fresh worker.
@@ -168,6 +180,17 @@ class Pool(Generic[_J, _R]):
             worker.running.clear()
         worker.conn.close()
         self._workers[self._workers.index(worker)] = self._start()
+
+    def _retire(self, worker: _Worker) -> None:
+        try:
+            worker.conn.send(None)
+        except OSError:
+            worker.process.terminate()
+        worker.process.join(_STOP_GRACE)
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join()
+        worker.conn.close()
 
     def stop(self) -> None:
         """Stop every worker: politely when idle, by signal otherwise."""

@@ -239,3 +239,15 @@ def test_syntax_warnings_of_checked_code_are_not_printed_or_raised() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # as under `python -W error` or pytest's filterwarnings
         assert codes(lint_text(source)) == ["MEM404"]
+
+
+def _pid_of(job: int) -> tuple[int, int]:
+    return job, os.getpid()
+
+
+def test_pool_replaces_workers_after_max_tasks_and_keeps_order() -> None:
+    pool: Pool[int, object] = Pool(2, _pid_of, lambda job, why: (job, why), _no_init, max_tasks=3)
+    results = list(pool.imap(range(20)))
+    assert [job for job, _ in results] == list(range(20))  # type: ignore[misc]
+    pids = {pid for _, pid in results}  # type: ignore[misc]
+    assert len(pids) >= 20 // 3  # no worker served more than three jobs
