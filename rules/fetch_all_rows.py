@@ -7,10 +7,14 @@ from typing import Final
 
 import libcst as cst
 
-from memlint.analysis.bindings import Binding, CallsByScope, Scope, ScopeBindings
+from memlint.analysis.bindings import (
+    Binding,
+    Scope,
+    ScopeBindings,
+    ScopedCallRule,
+)
 from memlint.analysis.names import dotted_name
 from memlint.diagnostic import Family
-from memlint.rule import FileContext, Rule
 
 # Calls whose result is a DB-API cursor (or a result set with the same API):
 # `conn.cursor()`, `conn.execute(sql)` (sqlite3, SQLAlchemy, aiosqlite).
@@ -22,7 +26,7 @@ CURSOR_NAME: Final = re.compile(r"(?:^|_)(?:cursor|cur|curs)$", re.IGNORECASE)
 QUERY_METHODS: Final = frozenset({"execute", "executemany", "executescript", "commit", "rollback", "close"})
 
 
-class FetchAllRows(Rule):
+class FetchAllRows(ScopedCallRule):
     """Flags `cursor.fetchall()` whose rows are only iterated.
 
     ## What it does
@@ -79,32 +83,15 @@ class FetchAllRows(Rule):
     triggers = ("fetchall", "cursor", "execute")
     seed = "2.3 scenario 1: reading everything at once instead of streaming (内存溢出)"
 
-    def __init__(self, context: FileContext) -> None:
-        super().__init__(context)
-        self._calls = CallsByScope()
-
-    def visit_Module(self, node: cst.Module) -> None:
-        self._calls.enter()
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._calls.enter()
-
-    def visit_Call(self, node: cst.Call) -> None:
+    def is_candidate(self, node: cst.Call) -> bool:
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value == "fetchall" and not node.args:
-            self._calls.add(node)
+            return True
         elif isinstance(func, cst.Name) and func.value == "list" and len(node.args) == 1:
-            self._calls.add(node)
+            return True
+        return False
 
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._check(original_node, self._calls.leave())
-
-    def leave_Module(self, original_node: cst.Module) -> None:
-        self._check(original_node, self._calls.leave())
-
-    def _check(self, scope: Scope, calls: list[cst.CSTNode]) -> None:
-        if not calls:
-            return
+    def check(self, scope: Scope, calls: list[cst.CSTNode]) -> None:
         index: ScopeBindings | None = None
         for call in calls:
             assert isinstance(call, cst.Call)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from memlint.analysis.bindings import CallsByScope, Scope
+from memlint.analysis.bindings import Scope, ScopedCallRule
 from memlint.analysis.files import FileFacts, iterated_whole_read, whole_read
 from memlint.diagnostic import Family
-from memlint.rule import FileContext, Rule
 
 _CURES = {
     "readlines": "iterate the file itself: `for line in f:`",
@@ -17,7 +16,7 @@ _CURES = {
 }
 
 
-class WholeFileReadToIterate(Rule):
+class WholeFileReadToIterate(ScopedCallRule):
     """Flags reading a whole file into memory only to loop over its lines.
 
     ## What it does
@@ -83,29 +82,12 @@ class WholeFileReadToIterate(Rule):
     triggers = ("readlines", "split")
     seed = "2.3 scenario 1: reading a whole huge file at once (os.ReadFile) instead of streaming"
 
-    def __init__(self, context: FileContext) -> None:
-        super().__init__(context)
-        self._calls = CallsByScope()
-
-    def visit_Module(self, node: cst.Module) -> None:
-        self._calls.enter()
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._calls.enter()
-
-    def visit_Call(self, node: cst.Call) -> None:
+    def is_candidate(self, node: cst.Call) -> bool:
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in _CURES:
-            self._calls.add(node)
+            return True
+        return False
 
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._check(original_node, self._calls.leave())
-
-    def leave_Module(self, original_node: cst.Module) -> None:
-        self._check(original_node, self._calls.leave())
-
-    def _check(self, scope: Scope, calls: list[cst.CSTNode]) -> None:
-        if not calls:
-            return
+    def check(self, scope: Scope, calls: list[cst.CSTNode]) -> None:
         facts = FileFacts(scope, self.context.names)
         for call in calls:
             assert isinstance(call, cst.Call)

@@ -8,6 +8,8 @@ from typing import Union
 
 import libcst as cst
 
+from memlint.rule import FileContext, Rule
+
 Scope = Union[cst.FunctionDef, cst.Module]
 
 
@@ -279,3 +281,43 @@ class CallsByScope:
 
     def leave(self) -> list[cst.CSTNode]:
         return self._stack.pop() if self._stack else []
+
+
+class ScopedCallRule(Rule):
+    """A rule that collects candidate calls per function (or the module)
+    during the walk and checks them when that scope is left, so that the
+    costly per-scope analysis (a ScopeBindings) runs only where a candidate is.
+
+    Subclasses define ``is_candidate(call)`` and ``check(scope, calls)``.
+    """
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self._calls = CallsByScope()
+
+    def is_candidate(self, node: cst.Call) -> bool:
+        raise NotImplementedError
+
+    def check(self, scope: Scope, calls: list[cst.CSTNode]) -> None:
+        raise NotImplementedError
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._calls.enter()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._calls.enter()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.is_candidate(node):
+            self._calls.add(node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._leave_scope(original_node)
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        self._leave_scope(original_node)
+
+    def _leave_scope(self, scope: Scope) -> None:
+        calls = self._calls.leave()
+        if calls:
+            self.check(scope, calls)
