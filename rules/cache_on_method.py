@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import libcst as cst
 
-from memlint.analysis.caches import MethodKind, memo_decorator, method_kind
+from memlint.analysis.caches import (
+    Memo,
+    MemoCacheRule,
+    MethodKind,
+    method_kind,
+)
 from memlint.analysis.classes import is_service, is_singleton
-from memlint.analysis.names import dotted_name
 from memlint.diagnostic import Family
 from memlint.options import Option, parse_bool
-from memlint.rule import Rule
 
 
-class CacheOnMethod(Rule):
+class CacheOnMethod(MemoCacheRule):
     """Flags `functools.lru_cache`/`cache` on instance methods.
 
     ## What it does
@@ -100,34 +103,9 @@ class CacheOnMethod(Rule):
     )
     seed = "3.3 scenario 2: maps that only grow (Map 不断增长)"
 
-    def visit_Module(self, node: cst.Module) -> None:
-        self._frames: list[cst.CSTNode] = []
-        self._found: list[tuple[cst.FunctionDef, cst.Decorator, str]] = []
-        self._cleared: set[str] = set()
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        # `load.cache_clear()` anywhere in the module: the cache is emptied.
-        if node.attr.value == "cache_clear":
-            self._cleared.add((dotted_name(node.value) or "").rsplit(".", 1)[-1])
-
-    def finish(self) -> None:
-        for function, decorator, message in self._found:
-            if function.name.value not in self._cleared:
-                self.report(decorator, message)
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._frames.append(node)
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._frames.pop()
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        in_class = bool(self._frames) and isinstance(self._frames[-1], cst.ClassDef)
-        self._frames.append(node)
-        names = self.context.names
-        memo = memo_decorator(node, names)
-        if memo is None or method_kind(node, in_class, names) is not MethodKind.INSTANCE:
-            return
+    def examine(self, function: cst.FunctionDef, memo: Memo, in_class: bool) -> str | None:
+        if method_kind(function, in_class, self.context.names) is not MethodKind.INSTANCE:
+            return None
         # A bounded cache releases an instance once it is evicted; unbounded
         # ones hold every instance forever. The bounded form is opt-in, and so
         # are classes with one instance per process (singletons, services).
@@ -135,10 +113,8 @@ class CacheOnMethod(Rule):
         if not self.option("method-cache-all-classes") and isinstance(cls, cst.ClassDef) and (
             is_singleton(cls, self.context.module) or is_service(cls)
         ):
-            return
-        if not memo.bounded or self.option("method-cache-bounded"):
-            spelt = "cache" if memo.name == "cache" else "lru_cache" if not memo.bounded else "lru_cache(maxsize=N)"
-            self._found.append((node, memo.decorator, self.message.format(decorator=spelt)))
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._frames.pop()
+            return None
+        if memo.bounded and not self.option("method-cache-bounded"):
+            return None
+        spelt = "cache" if memo.name == "cache" else "lru_cache" if not memo.bounded else "lru_cache(maxsize=N)"
+        return self.message.format(decorator=spelt)

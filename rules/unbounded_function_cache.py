@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import libcst as cst
 
-from memlint.analysis.caches import MethodKind, argument_names, memo_decorator, method_kind, takes_arguments
+from memlint.analysis.caches import (
+    Memo,
+    MemoCacheRule,
+    MethodKind,
+    argument_names,
+    method_kind,
+    takes_arguments,
+)
 from memlint.analysis.naming import per_call_identifier
-from memlint.analysis.names import dotted_name
 from memlint.diagnostic import Family
 from memlint.options import Option, parse_bool
-from memlint.rule import Rule
 
 
-class UnboundedFunctionCache(Rule):
+class UnboundedFunctionCache(MemoCacheRule):
     """Flags `functools.cache` and `lru_cache(maxsize=None)` on functions that take arguments.
 
     ## What it does
@@ -92,43 +97,18 @@ class UnboundedFunctionCache(Rule):
     ),)
     seed = "3.3 scenario 2: maps that only grow (Map 不断增长)"
 
-    def visit_Module(self, node: cst.Module) -> None:
-        self._frames: list[cst.CSTNode] = []
-        self._found: list[tuple[cst.FunctionDef, cst.Decorator, str]] = []
-        self._cleared: set[str] = set()
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        # `load.cache_clear()` anywhere in the module: the cache is emptied.
-        if node.attr.value == "cache_clear":
-            self._cleared.add((dotted_name(node.value) or "").rsplit(".", 1)[-1])
-
-    def finish(self) -> None:
-        for function, decorator, message in self._found:
-            if function.name.value not in self._cleared:
-                self.report(decorator, message)
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._frames.append(node)
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._frames.pop()
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        in_class = bool(self._frames) and isinstance(self._frames[-1], cst.ClassDef)
-        self._frames.append(node)
-        names = self.context.names
-        memo = memo_decorator(node, names)
-        if memo is None or memo.bounded:
-            return
-        kind = method_kind(node, in_class, names)
-        if kind is MethodKind.INSTANCE or not takes_arguments(node, kind):
-            return
+    def examine(self, function: cst.FunctionDef, memo: Memo, in_class: bool) -> str | None:
+        if memo.bounded:
+            return None
+        kind = method_kind(function, in_class, self.context.names)
+        if kind is MethodKind.INSTANCE or not takes_arguments(function, kind):
+            return None
         # By default only caches keyed by evidently open-ended data (`url`,
         # `request`, `user_id`, `page`...): `@cache` on a function of a few
         # configuration names or flags is a deliberate, bounded choice.
-        if self.option("function-cache-any-arguments") or any(per_call_identifier(a) for a in argument_names(node, kind)):
-            spelt = "functools.cache" if memo.name == "cache" else "lru_cache(maxsize=None)"
-            self._found.append((node, memo.decorator, self.message.format(decorator=spelt)))
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._frames.pop()
+        if not self.option("function-cache-any-arguments") and not any(
+            per_call_identifier(a) for a in argument_names(function, kind)
+        ):
+            return None
+        spelt = "functools.cache" if memo.name == "cache" else "lru_cache(maxsize=None)"
+        return self.message.format(decorator=spelt)

@@ -79,9 +79,7 @@ class WholeFileRead(ScopedCallRule):
     seed = "2.3 scenario 1: reading a whole huge file at once (os.ReadFile) instead of streaming"
 
     def is_candidate(self, node: cst.Call) -> bool:
-        if isinstance(node.func, cst.Attribute) and node.func.attr.value in _SPELLING:
-            return True
-        return False
+        return isinstance(node.func, cst.Attribute) and node.func.attr.value in _SPELLING
 
     def check(self, scope: Scope, calls: list[cst.CSTNode]) -> None:
         facts = FileFacts(scope, self.context.names)

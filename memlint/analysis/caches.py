@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Final
 
 import libcst as cst
 
+from memlint.analysis.names import dotted_name
+from memlint.rule import Rule
+
 if TYPE_CHECKING:
     from memlint.analysis.names import NameTracker
 
@@ -114,3 +117,51 @@ def _is_flag(param: cst.Param) -> bool:
     if isinstance(annotation, cst.Name) and annotation.value == "bool":
         return True
     return isinstance(param.default, cst.Name) and param.default.value in ("True", "False")
+
+
+class MemoCacheRule(Rule):
+    """Shared walk of the rules about functools memo caches (MEM102, MEM103):
+    finds each memo-decorated function with its enclosing frames and reports
+    it after the walk unless ``name.cache_clear()`` appears in the module.
+
+    Subclasses define ``examine(function, memo, in_class)``, returning the
+    message to report or None; ``self._frames`` holds the enclosing classes
+    and functions, the function itself last.
+    """
+
+    def examine(self, function: cst.FunctionDef, memo: Memo, in_class: bool) -> str | None:
+        raise NotImplementedError
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._frames: list[cst.CSTNode] = []
+        self._found: list[tuple[cst.FunctionDef, cst.Decorator, str]] = []
+        self._cleared: set[str] = set()
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        # `load.cache_clear()` anywhere in the module: the cache is emptied.
+        if node.attr.value == "cache_clear":
+            self._cleared.add((dotted_name(node.value) or "").rsplit(".", 1)[-1])
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._frames.append(node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._frames.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        in_class = bool(self._frames) and isinstance(self._frames[-1], cst.ClassDef)
+        self._frames.append(node)
+        memo = memo_decorator(node, self.context.names)
+        if memo is None:
+            return
+        message = self.examine(node, memo, in_class)
+        if message is not None:
+            self._found.append((node, memo.decorator, message))
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._frames.pop()
+
+    def finish(self) -> None:
+        for function, decorator, message in self._found:
+            if function.name.value not in self._cleared:
+                self.report(decorator, message)
