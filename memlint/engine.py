@@ -27,6 +27,7 @@ from memlint.diagnostic import Diagnostic, Family
 from memlint.registry import INTERNAL_ERROR, SYNTAX_ERROR
 from memlint.rule import FileContext, Report, Rule
 from memlint.suppression import is_suppressed, skips_file
+from memlint.traversal import child_fields
 
 _T = TypeVar("_T")
 
@@ -46,6 +47,7 @@ _CPYTHON_LIMITS = ("too many nested parentheses", "too many levels of indentatio
 _CPYTHON_DEFAULT_LIMIT = 1000
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 ANALYSIS_THREAD: Final = "memlint-analysis"
+_ABSENT: Final = cst.MaybeSentinel.DEFAULT
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +164,7 @@ def _walk(module: cst.Module, text: str, path: str, settings: LintSettings,
     names = NameTracker(module)
     rules = [rule(FileContext(path, text, module, names, dict(settings.options))) for rule in rule_classes]
     failures: dict[Rule, BaseException] = {}
-    module.visit(_Dispatcher(names, rules, failures))
+    _Dispatcher(names, rules, failures).walk(module)
     for rule in rules:
         if rule not in failures:
             _guarded(rule, rule.finish, failures)
@@ -284,16 +286,17 @@ def _plan(rule_classes: tuple[type[Rule], ...]) -> _Plan:
     return _Plan(rule_classes)
 
 
-class _Dispatcher(cst.CSTVisitor):
+class _Dispatcher:
     """Batched dispatch with the name tracker first down and last up, and
     per-rule isolation: a rule that raises is dropped for this file only.
 
-    The per-node cost is the engine's own cost (a million nodes on the
-    standard library): one dict lookup finds the prepared handlers.
+    The walk is memlint's own (``traversal``), in libcst's order: libcst's
+    ``node.visit`` rebuilds every node it passes and cost as much as the
+    parse. The per-node cost is then the engine's own cost (a million nodes
+    on the standard library): one dict lookup finds the prepared handlers.
     """
 
     def __init__(self, names: NameTracker, rules: Sequence[Rule], failures: dict[Rule, BaseException]) -> None:
-        super().__init__()
         self.names = names
         self.rules = rules
         self.failures = failures
@@ -302,6 +305,40 @@ class _Dispatcher(cst.CSTVisitor):
         self._visit = plan.visit
         self._leave = plan.leave
         self._skip = plan.skip
+
+    def walk(self, node: cst.CSTNode) -> None:
+        """Visit ``node`` and its subtree: names and rules down, rules and
+        names up; trivia subtrees are skipped when no rule wants them."""
+        kind = type(node)
+        if kind in self._skip:
+            return
+        self.names.on_visit(node)
+        handlers = self._visit.get(kind)
+        if handlers is None:
+            handlers = self._visit[kind] = self._plan.handlers("visit_", kind)
+        if handlers:
+            self._call(handlers, node)
+        fields = child_fields(kind)
+        if fields is None:
+            for child in node.children:
+                self.walk(child)
+        else:
+            for name in fields:
+                value = getattr(node, name)
+                # Not isinstance(value, CSTNode): an ABC check, the slowest
+                # step of the walk. A field holds a node, a sequence of
+                # nodes, None or MaybeSentinel.DEFAULT.
+                if isinstance(value, (tuple, list)):
+                    for child in value:
+                        self.walk(child)
+                elif value is not None and value is not _ABSENT:
+                    self.walk(value)
+        handlers = self._leave.get(kind)
+        if handlers is None:
+            handlers = self._leave[kind] = self._plan.handlers("leave_", kind)
+        if handlers:
+            self._call(handlers, node)
+        self.names.on_leave(node)
 
     def _call(self, handlers: Handlers, node: cst.CSTNode) -> None:
         for index, function in handlers:
@@ -314,38 +351,6 @@ class _Dispatcher(cst.CSTVisitor):
                 raise
             except Exception as exc:  # noqa: BLE001 - one rule's bug must not stop the others
                 self.failures[rule] = exc
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        kind = type(node)
-        if kind in self._skip:
-            return False
-        self.names.on_visit(node)
-        handlers = self._visit.get(kind)
-        if handlers is None:
-            handlers = self._visit[kind] = self._plan.handlers("visit_", kind)
-        if handlers:
-            self._call(handlers, node)
-        return True
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        kind = type(original_node)
-        if kind in self._skip:
-            return
-        handlers = self._leave.get(kind)
-        if handlers is None:
-            handlers = self._leave[kind] = self._plan.handlers("leave_", kind)
-        if handlers:
-            self._call(handlers, original_node)
-        self.names.on_leave(original_node)
-
-    # Attribute-level hooks (``visit_Call_func``) are not dispatched to rules;
-    # libcst's defaults format and look up two method names per child field,
-    # the largest single cost of a walk.
-    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
-        pass
-
-    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
-        pass
 
 
 def _guarded(rule: Rule, call: Callable[[], object], failures: dict[Rule, BaseException]) -> None:

@@ -15,6 +15,7 @@ from memlint.analysis.bindings import (
 )
 from memlint.analysis.names import dotted_name
 from memlint.diagnostic import Family
+from memlint.traversal import visit
 
 # Calls whose result is a DB-API cursor (or a result set with the same API):
 # `conn.cursor()`, `conn.execute(sql)` (sqlite3, SQLAlchemy, aiosqlite).
@@ -153,7 +154,7 @@ def _queries(loop: cst.CSTNode, index: ScopeBindings) -> bool:
 
     finder = _Finder()
     if isinstance(loop, cst.For):
-        loop.body.visit(finder)
+        visit(loop.body, finder)
     elif isinstance(loop, cst.CompFor):
         # Not the iterable itself: that is where the query is, legitimately.
         parts: list[cst.CSTNode] = [*loop.ifs]
@@ -165,5 +166,5 @@ def _queries(loop: cst.CSTNode, index: ScopeBindings) -> bool:
             if isinstance(part, cst.CSTNode):
                 parts.append(part)
         for part in parts:
-            part.visit(finder)
+            visit(part, finder)
     return found

@@ -9,6 +9,7 @@ from typing import Union
 import libcst as cst
 
 from memlint.rule import FileContext, Rule
+from memlint.traversal import visit
 
 Scope = Union[cst.FunctionDef, cst.Module]
 
@@ -48,10 +49,10 @@ class ScopeBindings:
             for param in params_of(scope.params):
                 annotation = param.annotation.annotation if param.annotation is not None else None
                 self._bind(param.name.value, Binding("param", annotation, param))
-            scope.body.visit(walker)
+            visit(scope.body, walker)
             self.parents[scope.body] = scope
         else:
-            scope.visit(walker)
+            visit(scope, walker)
 
     def _bind(self, name: str, binding: Binding) -> None:
         self.bindings.setdefault(name, []).append(binding)

@@ -8,6 +8,8 @@ from typing import Callable, Final
 
 import libcst as cst
 
+from memlint.traversal import visit
+
 # Bigger results are not folded further: they only need to be "huge".
 _CAP: Final = 1 << 128
 
@@ -166,7 +168,7 @@ def _bound_names_of_compound(statement: cst.CSTNode) -> list[str]:
         def visit_AsName(self, node: cst.AsName) -> None:
             found.extend(_names_in(node.name))
 
-    statement.visit(_Targets())
+    visit(statement, _Targets())
     return found
 
 

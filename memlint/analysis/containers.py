@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 import libcst as cst
+from memlint.traversal import children
 
 if TYPE_CHECKING:
     from memlint.analysis.names import NameTracker, Scope
@@ -224,13 +225,13 @@ def _is_len_call(expr: cst.BaseExpression) -> bool:
 def iter_nodes(node: cst.CSTNode, *, into_functions: bool = True) -> Iterator[cst.CSTNode]:
     """Every node under ``node`` in source order (pre-order); nested
     functions, lambdas and classes are skipped unless ``into_functions``."""
-    stack = list(reversed(node.children))
+    stack = list(reversed(tuple(children(node))))
     while stack:
         child = stack.pop()
         yield child
         if not into_functions and isinstance(child, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
             continue
-        stack.extend(reversed(child.children))
+        stack.extend(reversed(tuple(children(child))))
 
 
 def definition_line(source: str, name: str, class_name: str | None = None) -> int | None:

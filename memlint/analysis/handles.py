@@ -19,6 +19,7 @@ from typing import Final
 import libcst as cst
 
 from memlint.analysis.names import dotted_name
+from memlint.traversal import child_fields
 
 Path = tuple[cst.CSTNode, ...]
 
@@ -62,17 +63,14 @@ _FIELDS: dict[type, tuple[str, ...]] = {}
 def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The syntactic children of ``node``, read straight from its fields.
 
-    ``CSTNode.children`` rebuilds the node through a visitor and costs ~20x
-    more; layout-only fields (whitespace, commas, parentheses) are skipped.
-    Order is field order (close to, not exactly, source order).
+    ``traversal.children`` without the layout-only fields (whitespace,
+    commas, parentheses), in source order.
     """
     kind = type(node)
     names = _FIELDS.get(kind)
     if names is None:
-        names = tuple(
-            f.name for f in dataclasses.fields(node)
-            if f.name not in _LAYOUT_FIELDS and not f.name.startswith("whitespace")
-        )
+        fields = child_fields(kind) or tuple(f.name for f in dataclasses.fields(node))
+        names = tuple(f for f in fields if f not in _LAYOUT_FIELDS and not f.startswith("whitespace"))
         _FIELDS[kind] = names
     out: list[cst.CSTNode] = []
     for name in names:

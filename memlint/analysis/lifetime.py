@@ -22,6 +22,7 @@ from memlint.analysis.resources import (
 )
 from memlint.options import Option, parse_bool
 from memlint.rule import Rule
+from memlint.traversal import children
 
 OPEN: Final = "open"
 PLAIN: Final = "plain"
@@ -762,7 +763,7 @@ def _stream_names(body: Sequence[cst.CSTNode]) -> frozenset[str]:
             and node.attr.value in _STREAM_METHODS
         ):
             found.add(node.value.value)
-        stack.extend(node.children)
+        stack.extend(children(node))
     return frozenset(found)
 
 
@@ -771,7 +772,7 @@ def _node_ids(node: cst.CSTNode) -> Iterator[int]:
     while stack:
         current = stack.pop()
         yield id(current)
-        stack.extend(current.children)
+        stack.extend(children(current))
 
 
 def _last_name(func: cst.BaseExpression) -> str:
@@ -796,7 +797,7 @@ def _constant_true(test: cst.BaseExpression) -> bool:
 
 def _child_expressions(node: cst.CSTNode) -> Iterator[cst.BaseExpression]:
     """The nearest expression descendants of ``node`` (through Arg, Element...)."""
-    for child in node.children:
+    for child in children(node):
         if isinstance(child, cst.BaseExpression):
             yield child
         elif not isinstance(child, (cst.BaseSuite, cst.BaseStatement)):
@@ -827,7 +828,7 @@ def _bare_names(expr: cst.CSTNode) -> set[str]:
         for arg in expr.args:
             found |= _bare_names(arg.value)
     else:
-        for child in expr.children:
+        for child in children(expr):
             found |= _bare_names(child)
     return found
 
@@ -839,7 +840,7 @@ def names_in(node: cst.CSTNode) -> Iterator[str]:
         current = stack.pop()
         if isinstance(current, cst.Name):
             yield current.value
-        stack.extend(current.children)
+        stack.extend(children(current))
 
 
 def untracked_names(body: Sequence[cst.CSTNode]) -> frozenset[str]:
@@ -855,7 +856,7 @@ def untracked_names(body: Sequence[cst.CSTNode]) -> frozenset[str]:
         elif isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
             found.update(names_in(node))
             continue
-        stack.extend(node.children)
+        stack.extend(children(node))
     return frozenset(found)
 
 
@@ -904,7 +905,7 @@ def _releases_attr(node: cst.CSTNode, attr: str, kind: ResourceKind) -> bool:
             and isinstance(current.value, cst.Name) and _attr_use_releases(parent, current, kind)
         ):
             return True
-        stack.extend((child, current) for child in current.children)
+        stack.extend((child, current) for child in children(current))
     return False
 
 

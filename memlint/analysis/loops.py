@@ -12,6 +12,7 @@ import libcst as cst
 
 from memlint.analysis.constants import evaluate_number
 from memlint.analysis.handles import child_nodes
+from memlint.traversal import children
 
 
 def is_constant_true(test: cst.BaseExpression) -> bool:
@@ -36,7 +37,7 @@ def leaving_statements(loop: cst.While | cst.For) -> Iterator[cst.CSTNode]:
 
 
 def _leaving(node: cst.CSTNode, in_nested_loop: bool) -> Iterator[cst.CSTNode]:
-    for child in node.children:
+    for child in children(node):
         kind = type(child)
         if kind in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
             continue
@@ -54,7 +55,7 @@ def _leaving(node: cst.CSTNode, in_nested_loop: bool) -> Iterator[cst.CSTNode]:
 
 def calls_exit(node: cst.CSTNode) -> bool:
     """Whether ``sys.exit``/``os._exit``/``exit``/``quit`` is called inside ``node`` (unresolved names)."""
-    for child in node.children:
+    for child in children(node):
         if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
             continue
         if isinstance(child, cst.Call):

@@ -6,6 +6,7 @@ import libcst as cst
 
 from memlint.analysis.containers import iter_nodes
 from memlint.analysis.names import dotted_name
+from memlint.traversal import children
 
 
 def enclosing_ifs(root: cst.CSTNode, target: cst.CSTNode) -> list[cst.If]:
@@ -15,7 +16,7 @@ def enclosing_ifs(root: cst.CSTNode, target: cst.CSTNode) -> list[cst.If]:
     def search(node: cst.CSTNode) -> bool:
         if node is target:
             return True
-        for child in node.children:
+        for child in children(node):
             path.append(child)
             if search(child):
                 return True
