@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from memlint.analysis.names import NameTracker
 from memlint.diagnostic import Diagnostic, Family
+from memlint.positions import positions as locate_nodes
+from memlint.positions import statement_lines
 from memlint.registry import INTERNAL_ERROR, SYNTAX_ERROR
 from memlint.rule import FileContext, Report, Rule
 from memlint.suppression import is_suppressed, skips_file
@@ -119,7 +120,7 @@ def lint_source(source: bytes | str, path: str, settings: LintSettings) -> list[
 def _analyse(text: str, path: str, settings: LintSettings, rule_classes: list[type[Rule]]) -> list[Diagnostic]:
     """Screen, parse, walk, locate: everything that recurses with the tree's
     depth (run on the analysis thread)."""
-    rejection = _cpython_rejection(text)
+    rejection, first_lines = _cpython_screen(text)
     if rejection is not None and rejection.too_deep:
         return _syntax_error(path, settings, rejection.line, rejection.column,
                              f"beyond CPython's parser limits: {rejection.message}")
@@ -140,7 +141,7 @@ def _analyse(text: str, path: str, settings: LintSettings, rule_classes: list[ty
         except RecursionError:
             return _syntax_error(path, settings, 1, 1, "file is nested too deeply to parse")
         try:
-            return _walk(module, text, path, settings, rule_classes)
+            return _walk(module, text, path, settings, rule_classes, first_lines)
         except RecursionError:
             return _internal_error(path, settings, "the file is nested too deeply to analyse (recursion limit)")
     finally:
@@ -160,7 +161,7 @@ def _parse_failure(path: str, settings: LintSettings, line: int, column: int, me
 
 
 def _walk(module: cst.Module, text: str, path: str, settings: LintSettings,
-          rule_classes: list[type[Rule]]) -> list[Diagnostic]:
+          rule_classes: list[type[Rule]], first_lines: list[int] | None) -> list[Diagnostic]:
     names = NameTracker(module)
     rules = [rule(FileContext(path, text, module, names, dict(settings.options))) for rule in rule_classes]
     failures: dict[Rule, BaseException] = {}
@@ -169,7 +170,7 @@ def _walk(module: cst.Module, text: str, path: str, settings: LintSettings,
         if rule not in failures:
             _guarded(rule, rule.finish, failures)
     reports = [report for rule in rules if rule not in failures for report in rule.reports]
-    diagnostics = _locate(path, module, reports, rules)
+    diagnostics = _locate(path, module, reports, rules, first_lines)
     if settings.report_internal_errors:
         for rule, exc in failures.items():
             diagnostics.append(_diagnostic(
@@ -212,10 +213,11 @@ def _on_deep_stack(function: Callable[..., _T], *args: Any) -> _T:
     return value  # type: ignore[no-any-return]
 
 
-def _cpython_rejection(text: str) -> _Rejection | None:
-    """None when the running CPython parses ``text``; else why not. A
+def _cpython_screen(text: str) -> tuple[_Rejection | None, list[int] | None]:
+    """Why the running CPython refuses ``text`` (None when it parses it; a
     grammar error is not final: libcst also parses syntax newer than the
-    running interpreter."""
+    running interpreter), and when it parses, the first line of each
+    top-level statement (for ``positions``)."""
     # CPython's nesting limit scales with the recursion limit and the current
     # depth: both are fixed here (a fresh thread, the default limit) so the
     # verdict is the same in every process and matches `python -m py_compile`.
@@ -225,19 +227,19 @@ def _cpython_rejection(text: str) -> _Rejection | None:
         with warnings.catch_warnings():
             # SyntaxWarnings about the checked code (`x is 1`) are not ours to print.
             warnings.simplefilter("ignore")
-            compile(text, "<memlint>", "exec", ast.PyCF_ONLY_AST)
+            tree = compile(text, "<memlint>", "exec", ast.PyCF_ONLY_AST)
     except SyntaxError as exc:
         message = _first_line(exc.msg or str(exc))
         too_deep = any(marker in message for marker in _CPYTHON_LIMITS)
-        return _Rejection(exc.lineno or 1, exc.offset or 1, message, too_deep)
+        return _Rejection(exc.lineno or 1, exc.offset or 1, message, too_deep), None
     except (RecursionError, MemoryError) as exc:
         # 3.11 raises these for expressions nested thousands deep.
-        return _Rejection(1, 1, f"{type(exc).__name__}: {_first_line(str(exc))}", True)
+        return _Rejection(1, 1, f"{type(exc).__name__}: {_first_line(str(exc))}", True), None
     except ValueError as exc:  # pragma: no cover - NUL bytes are caught earlier
-        return _Rejection(1, 1, _first_line(str(exc)), False)
+        return _Rejection(1, 1, _first_line(str(exc)), False), None
     finally:
         sys.setrecursionlimit(old_limit)  # noqa: MEM404
-    return None
+    return None, statement_lines(tree)
 
 
 # Node types that only ever hold whitespace, comments and punctuation: a
@@ -362,12 +364,13 @@ def _guarded(rule: Rule, call: Callable[[], object], failures: dict[Rule, BaseEx
         failures[rule] = exc
 
 
-def _locate(path: str, module: cst.Module, reports: list[Report], rules: Sequence[Rule]) -> list[Diagnostic]:
-    """Positions are computed only for files that have reports: the
-    PositionProvider costs about two parses."""
+def _locate(path: str, module: cst.Module, reports: list[Report], rules: Sequence[Rule],
+            first_lines: list[int] | None) -> list[Diagnostic]:
+    """Positions are computed only for files that have reports, and only
+    for the statements that hold them (``positions``)."""
     if not reports:
         return []
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    positions = locate_nodes(module, [report.node for report in reports], first_lines)
     by_code = {rule.code: rule for rule in rules}
     out: list[Diagnostic] = []
     seen: set[tuple[int, int, str]] = set()
