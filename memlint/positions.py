@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Collection, Mapping, Sequence
+from typing import cast
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
@@ -27,11 +28,11 @@ from libcst.metadata.position_provider import PositionProvidingCodegenState
 from memlint.traversal import children
 
 
-def statement_lines(tree: ast.Module) -> list[int]:
+def statement_lines(tree: ast.AST) -> list[int]:
     """The first line of each top-level statement of CPython's tree
     (a decorated definition starts at its first decorator)."""
     lines = []
-    for statement in tree.body:
+    for statement in getattr(tree, "body", ()):
         decorators = getattr(statement, "decorator_list", None)
         lines.append(min(statement.lineno, *(d.lineno for d in decorators)) if decorators else statement.lineno)
     return lines
@@ -58,7 +59,7 @@ def whole_module(module: cst.Module) -> Mapping[cst.CSTNode, CodeRange]:
     batchable providers even when there are none."""
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     try:
-        return PositionProvider()._gen(wrapper)
+        return cast(Mapping[cst.CSTNode, CodeRange], PositionProvider()._gen(wrapper))
     except (AttributeError, TypeError):  # pragma: no cover - libcst internals changed
         return wrapper.resolve(PositionProvider)
 
@@ -96,7 +97,7 @@ def _by_statement(module: cst.Module, nodes: Collection[cst.CSTNode],
         statement._codegen(state)
     # A node outside every statement (the module itself, its header or
     # footer comments) needs the whole-module pass.
-    return None if wanted else provider._computed
+    return None if wanted else cast(Mapping[cst.CSTNode, CodeRange], provider._computed)
 
 
 def _holds(root: cst.CSTNode, wanted: set[int]) -> set[int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from memlint.analysis.lifetime import ResourceRule
+from memlint.analysis.resource_rule import ResourceRule
 from memlint.analysis.resources import PROCESSES, trigger_words
 from memlint.diagnostic import Family
 

@@ -14,11 +14,11 @@ from memlint.analysis.lifetime import (
     Finding,
     Reason,
     State,
-    class_forgets,
-    describe,
     join,
     untracked_names,
 )
+from memlint.analysis.ownership import class_forgets
+from memlint.analysis.resource_rule import describe
 from memlint.analysis.resources import CONNECTIONS, FILE_OPENERS, PROCESSES
 from memlint.testing import lint_text
 

@@ -1,15 +1,19 @@
-"""Where does a resource go? The lifetime analysis behind MEM201-MEM204."""
+"""Where does a resource go? The lifetime analysis behind MEM201-MEM204.
+
+One walk per function that creates a resource follows each resource's
+abstract state along every path. ``ownership`` answers the class-level
+question (does a teardown release ``self.x``?) and ``resource_rule`` is the
+rule side that records creations and runs these walks."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import ClassVar, Final
+from typing import Final
 
 import libcst as cst
 
-from memlint.analysis.names import NameTracker, Scope
 from memlint.analysis.resources import (
     CALLBACK_METHODS,
     NON_OWNING_CONSUMERS,
@@ -18,10 +22,7 @@ from memlint.analysis.resources import (
     RELEASING_WRAPPERS,
     ResourceKind,
     is_lazy,
-    wraps_borrowed_object,
 )
-from memlint.options import Option, parse_bool
-from memlint.rule import Rule
 from memlint.traversal import children
 
 OPEN: Final = "open"
@@ -33,7 +34,7 @@ IDLE: Final = "idle"  # a lazy client that has not connected yet
 _HANDLED: Final = frozenset({PLAIN, DONE, GONE})
 
 # Methods that end a resource's life whatever its type (ownership moves on).
-_TRANSFER_METHODS: Final = frozenset({"detach", "__exit__", "__aexit__", "__enter__", "__aenter__", "release"})
+TRANSFER_METHODS: Final = frozenset({"detach", "__exit__", "__aexit__", "__enter__", "__aenter__", "release"})
 # Attributes that identify the resource to other code: handing one on
 # (`support.wait_process(proc.pid)`) may hand on its release.
 _HANDLES: Final = frozenset({"pid"})
@@ -711,7 +712,7 @@ class FunctionWalk:
             return key
         lazy = is_lazy(call, kind)
         if isinstance(use, _Attr):
-            if use.called and (use.name in kind.release or use.name in _TRANSFER_METHODS):
+            if use.called and (use.name in kind.release or use.name in TRANSFER_METHODS):
                 return None
             if not lazy or (use.called and use.name in kind.opens_on):
                 self.report(key, Reason.DROPPED)
@@ -735,7 +736,7 @@ class FunctionWalk:
                         self.release(key, state, safe=True)
                     else:
                         self.escape(key, state)  # `atexit.register(f.close)`: someone else closes it
-                elif use.name in _TRANSFER_METHODS:
+                elif use.name in TRANSFER_METHODS:
                     self.escape(key, state)
                 elif use.name in _HANDLES and not use.called and use.parent_use is Use.ESCAPE:
                     self.escape(key, state)  # `reap(proc.pid)`: other code may wait for it by pid
@@ -860,222 +861,13 @@ def untracked_names(body: Sequence[cst.CSTNode]) -> frozenset[str]:
     return frozenset(found)
 
 
-# -- classes that take ownership on self ------------------------------------
-
-def class_forgets(classdef: cst.ClassDef, attr: str, kind: ResourceKind, self_name: str = "self") -> bool:
-    """True when ``classdef`` has a teardown method and nothing in the class
-    releases, hands on or exposes ``self.<attr>``."""
-    methods = {
-        statement.name.value: statement
-        for statement in classdef.body.body
-        if isinstance(statement, cst.FunctionDef)
-    }
-    teardowns = [method for name, method in methods.items() if name in TEARDOWN_METHODS]
-    if not teardowns:
-        return False
-    inherits = any(
-        not (isinstance(base.value, cst.Name) and base.value.value in ("object", "ABC", "Protocol"))
-        for base in classdef.bases
-    )
-    if inherits and any(_calls_super(method) for method in teardowns):
-        return False  # the base class's teardown may release it by name
-    for method in methods.values():
-        if _releases_attr(method, attr, kind):
-            return False
-    return True
-
-
-def _calls_super(node: cst.CSTNode) -> bool:
-    return any(name == "super" for name in names_in(node))
-
-
-def _releases_attr(node: cst.CSTNode, attr: str, kind: ResourceKind) -> bool:
-    """Does ``node`` do anything with ``self.attr`` beyond assigning it,
-    reading its non-releasing attributes or testing it? Dynamic attribute
-    access (``getattr``, ``vars``, ``__dict__``) counts as yes."""
-    stack: list[tuple[cst.CSTNode, cst.CSTNode | None]] = [(node, None)]
-    while stack:
-        current, parent = stack.pop()
-        if isinstance(current, cst.Name) and current.value in ("getattr", "vars", "__dict__", "setattr"):
-            return True
-        if isinstance(current, cst.Attribute) and current.attr.value == "__dict__":
-            return True
-        if (
-            isinstance(current, cst.Attribute) and current.attr.value == attr
-            and isinstance(current.value, cst.Name) and _attr_use_releases(parent, current, kind)
-        ):
-            return True
-        stack.extend((child, current) for child in children(current))
-    return False
-
-
-def _attr_use_releases(parent: cst.CSTNode | None, node: cst.Attribute, kind: ResourceKind) -> bool:
-    if isinstance(parent, cst.AssignTarget) and parent.target is node:
-        return False
-    if isinstance(parent, cst.Attribute) and parent.value is node:
-        name = parent.attr.value
-        return name in kind.release or name in TEARDOWN_METHODS or name in _TRANSFER_METHODS or name in ("join", "kill", "wait")
-    # Tests (`if self.f is not None:`) read it; anything else may hand it on.
-    return not isinstance(
-        parent, (cst.Comparison, cst.ComparisonTarget, cst.UnaryOperation, cst.If, cst.While, cst.BooleanOperation),
-    )
-
-
-# -- the rule side ------------------------------------------------------------
-
-STRICT: Final = Option(
-    "strict", False,
-    "also report resources released on every normal path but not in a `finally` or `with`",
-    parse_bool,
-)
-
-
-@dataclass(slots=True)
-class _Function:
-    node: cst.FunctionDef | None  # None: the module
-    keys: list[int] = field(default_factory=list)
-    class_node: cst.ClassDef | None = None
-
-
-class ResourceRule(Rule):
-    """Base of MEM201-MEM204: records the creations of ``resources`` and runs
-    the lifetime analysis on each function (and script block) holding one."""
-
-    resources: ClassVar[Mapping[str, ResourceKind]]
-    options = (STRICT,)
-
-    def __init__(self, context: object) -> None:
-        super().__init__(context)  # type: ignore[arg-type]
-        self._creations: dict[int, tuple[cst.Call, ResourceKind, str]] = {}
-        self._functions: list[_Function] = [_Function(None)]
-        self._classes: list[tuple[cst.ClassDef, list[tuple[cst.Call, ResourceKind, str, str]]]] = []
-
-    # recording, during the engine's walk
-    def visit_Call(self, node: cst.Call) -> None:
-        callee = self.context.names.call_name(node)
-        kind = self.resources.get(callee) if callee is not None else None
-        if kind is not None and not (kind.code == "MEM201" and wraps_borrowed_object(node)):
-            self._creations[id(node)] = (node, kind, callee)  # type: ignore[assignment]
-            self._functions[-1].keys.append(id(node))
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._classes.append((node, []))
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        node, stores = self._classes.pop()
-        for call, kind, callee, attr in stores:
-            if class_forgets(node, attr, kind):
-                self.emit(Finding(call, kind, callee, Reason.CLASS_FORGETS, attr))
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        enclosing = self._classes[-1][0] if self._classes else None
-        # Only a method directly in the class body takes ownership on self.
-        owner = enclosing if enclosing is not None and any(s is node for s in enclosing.body.body) else None
-        self._functions.append(_Function(node, class_node=owner))
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        function = self._functions.pop()
-        if not function.keys:
-            return
-        scope = self.context.names.scope_of(original_node)
-        body = original_node.body.body if isinstance(original_node.body, cst.IndentedBlock) else [original_node.body]
-        self_name = _first_param(original_node) if function.class_node is not None else None
-        walk = self.walk(function.keys, body, scope, untracked_names(body), self_name, track_locals=True)  # type: ignore[arg-type]
-        if function.class_node is not None and self._classes:
-            stores = self._classes[-1][1]
-            for call, attr in walk.self_stores:
-                _, kind, callee = self._creations[id(call)]
-                stores.append((call, kind, callee, attr))
-
-    def leave_Module(self, original_node: cst.Module) -> None:
-        keys = self._functions[0].keys
-        if not keys:
-            return
-        scope = self.context.names.scope_of(original_node)
-        # Library modules: a module-level resource is a singleton, not a leak;
-        # only what is dropped at once is reported. Script blocks are functions.
-        captured = untracked_names(original_node.body)
-        for statement in original_node.body:
-            if isinstance(statement, cst.If) and _is_main_guard(statement.test):
-                self.walk(keys, statement.body.body, scope, captured, None, track_locals=True)
-            else:
-                self.walk(keys, [statement], scope, captured, None, track_locals=False)
-
-    def walk(
-        self, keys: list[int], body: Sequence[cst.BaseStatement], scope: Scope | None,
-        untracked: frozenset[str], self_name: str | None, track_locals: bool,
-    ) -> FunctionWalk:
-        names: NameTracker = self.context.names
-        creations = {key: self._creations[key] for key in keys}
-        walk = FunctionWalk(
-            creations, lambda expr: names.qualified_name(expr, scope), untracked, self_name,
-            bool(self.option("strict")), track_locals,
-        )
-        for finding in walk.run(body):
-            self.emit(finding)
-        return walk
-
-    def emit(self, finding: Finding) -> None:
-        self.report(finding.node, describe(finding))
-
-
-def _first_param(node: cst.FunctionDef) -> str | None:
-    params = [*node.params.posonly_params, *node.params.params]
-    return params[0].name.value if params else None
-
-
-def _is_main_guard(test: cst.BaseExpression) -> bool:
-    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
-        return False
-    left, right = test.left, test.comparisons[0].comparator
-    values = {
-        side.value if isinstance(side, cst.Name) else side.evaluated_value if isinstance(side, cst.SimpleString) else None
-        for side in (left, right)
-    }
-    return values == {"__name__", "__main__"}
-
-
-def describe(finding: Finding) -> str:
-    """The message: what leaks, why it matters, the cure."""
-    kind = finding.kind
-    what = f"`{_display(finding.callee)}`" + ("" if kind.label in finding.callee else f" {kind.label}")
-    never = f"never {kind.verb}"
-    reason = finding.reason
-    if reason is Reason.DROPPED:
-        head = f"{what} is used once and dropped, {never}"
-    elif reason is Reason.NEVER:
-        head = f"{what} is {never}"
-    elif reason is Reason.SKIPPED:
-        head = f"{what} is not {kind.verb} on every path (an early `return`, `continue` or a branch skips it)"
-    elif reason is Reason.REBOUND:
-        head = f"{what} is re-bound before it is {kind.verb}, so the first one is {never}"
-    elif reason is Reason.LOOP:
-        head = f"{what} created in a loop is not {kind.verb} before the next iteration"
-    elif reason is Reason.NOT_IN_FINALLY:
-        head = f"{what} is {kind.verb}, but not in a `finally` or `with`, so an exception skips it"
-    elif reason is Reason.WITH_ONLY_COMMITS:
-        head = f"{what} used in `with` is {never}: its `with` only commits"
-    else:
-        head = f"{what} stored on `self.{finding.detail}` is {never} by the class's teardown method"
-    return f"{head}: {kind.consequence}; {kind.cure}"
-
-
-def _display(callee: str) -> str:
-    """``open()``, ``sqlite3.connect()``, ``subprocess.Popen`` (classes without parentheses)."""
-    callee = callee.removeprefix("builtins.").replace("().", "(...).")
-    return callee if callee.rsplit(".", 1)[-1][:1].isupper() else callee + "()"
-
-
 __all__ = [
-    "STRICT",
     "TEARDOWN_METHODS",
+    "TRANSFER_METHODS",
     "Finding",
     "FunctionWalk",
     "Reason",
-    "ResourceRule",
     "State",
-    "class_forgets",
-    "describe",
     "join",
     "untracked_names",
 ]
