@@ -15,7 +15,7 @@ import pathspec
 from memlint.config import Config, relative_posix
 from memlint.diagnostic import Diagnostic
 from memlint.registry import all_rules, select_codes
-from memlint.workers import Pool, heap_trimmer
+from memlint.workers import Footprint, Pool
 
 if TYPE_CHECKING:
     from memlint.cache import ResultCache
@@ -230,12 +230,12 @@ def _compute(
     all_rules()
     if jobs <= 1:
         _init_worker(options, max_size, cache)
-        # One process cannot be replaced; it can still hand back the heap
-        # each file's tree leaves free (see memlint.workers._Footprint).
-        trim = heap_trimmer() or (lambda: None)
+        # This process cannot be replaced, but it can hand back the heap
+        # the files' trees leave free, as the workers do (see Footprint).
+        footprint = Footprint(_WORKER_GROWTH)
         for job in jobs_list:
             yield _check_job(job)
-            trim()
+            footprint.exceeded()
         return
     # Not multiprocessing.Pool: it waits forever for the result of a worker
     # that died (segfault, OOM killer); this pool reports that file instead.

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from memlint.workers import _AHEAD, Pool, _rss_reader, heap_trimmer
+from memlint.workers import _AHEAD, Footprint, Pool, _current_rss, _rss_reader, heap_trimmer
 
 MiB = 2**20
 
@@ -68,6 +68,21 @@ def test_memory_freed_but_scattered_is_handed_back_not_paid_with_a_new_worker() 
     results = list(pool.imap(range(6)))
     assert [job for job, _ in results] == list(range(6))  # type: ignore[misc]
     assert len({pid for _, pid in results}) == 1  # type: ignore[misc]
+
+
+@needs_rss
+@needs_trim
+def test_footprint_trims_free_heap_once_it_passes_half_the_margin() -> None:
+    # The mechanism -j1 uses in the one process it has.
+    footprint = Footprint(64 * MiB)
+    before = _current_rss()
+    try:
+        _scatters_memory(0)  # ~100 MiB free but resident
+        assert _current_rss() - before > 64 * MiB
+        assert not footprint.exceeded()  # trimmed: only what it kept remains
+        assert _current_rss() - before < 32 * MiB
+    finally:
+        _kept.clear()
 
 
 def test_a_spent_worker_is_not_replaced_when_nothing_is_left() -> None:
