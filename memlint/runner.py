@@ -160,15 +160,15 @@ def _check_job(job: tuple[str, frozenset[str]]) -> FileResult:
 
 
 # -- parent side ----------------------------------------------------------
-# Files one worker checks before a fresh one replaces it (flat memory: see
-# docs/performance.md, stdlib x4 vs x1).
+# Files one worker checks before a fresh one replaces it: a backstop where
+# _WORKER_GROWTH cannot be measured (docs/performance.md, "Memory").
 _FILES_PER_WORKER = 250
 # Memory a worker may keep, after a file and after handing free heap back,
 # above what it held after start-up (about 32 MiB) before it is replaced.
 # Syntax trees are dropped after each file, so what stays is allocator
 # fragmentation or a leak: on the standard library a trimmed worker keeps
-# 20-35 MiB, so this rarely fires where malloc_trim exists, and elsewhere
-# bounds what a worker carries from one file to the next.
+# 20-35 MiB and this never fired; without malloc_trim it bounds what a
+# worker carries from one file to the next.
 _WORKER_GROWTH = 64 * 2**20
 
 
