@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from memlint.analysis.containers import AUTO_INSERTING, Event, events, iter_nodes, lookups, new_container
-from memlint.analysis.loops import is_endless
+from memlint.analysis.loops import is_endless, left_by_exception
 from memlint.diagnostic import Family
 from memlint.rule import Rule
 
@@ -93,6 +93,8 @@ class GrowthInEndlessLoop(Rule):
         if not self._frames or not self._frames[-1][1] or not is_endless(node):
             return
         function, containers = self._frames[-1]
+        if left_by_exception(function, node):
+            return  # the drain idiom: a call in the loop raises to end it
         grown: dict[str, cst.CSTNode] = {}
         safe = self._handled_elsewhere(function, containers)
         for child in iter_nodes(node.body, into_functions=False):

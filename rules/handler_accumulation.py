@@ -77,7 +77,9 @@ class HandlerAccumulation(Rule):
     ## Known limitations
     A method that only ever runs once per process (on a singleton) is
     reported too. Plain set-up functions that do not return the logger are
-    assumed to run once.
+    assumed to run once, and so are class and static methods (a
+    `classmethod` that configures logging is set-up code, often guarded by
+    a class-level flag in its caller).
     """
 
     code = "MEM108"
@@ -116,6 +118,8 @@ class HandlerAccumulation(Rule):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         owner = self._stack[-1] if self._stack and isinstance(self._stack[-1], cst.ClassDef) else None
+        if owner is not None and _class_level(node):
+            owner = None  # runs per call, not per instance: judged like a function
         self._frames.append(_Frame(node, owner))
         self._stack.append(node)
 
@@ -183,6 +187,14 @@ class HandlerAccumulation(Rule):
                 self.report(call)
             elif returned and frame.node.name.value not in self._import_calls:
                 self.report(call)
+
+
+def _class_level(method: cst.FunctionDef) -> bool:
+    """A ``classmethod``/``staticmethod``: no instance, so no handler per instance."""
+    return any(
+        (dotted_name(decorator.decorator) or "").rsplit(".", 1)[-1] in ("classmethod", "staticmethod")
+        for decorator in method.decorators
+    )
 
 
 def _mentions_guard(function: cst.FunctionDef) -> bool:

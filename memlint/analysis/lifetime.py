@@ -58,6 +58,13 @@ _EXPECT_RAISE: Final = frozenset({
 })
 # Methods that only a file object has: a name they are called on is a stream, not a path.
 _STREAM_METHODS: Final = frozenset({"read", "readline", "readlines", "seek", "tell", "write", "fileno", "flush"})
+# Methods whose bound form handed to other code keeps the object alive there
+# (`tracer.setwriter(err.write)`, `Thread(target=sock.recv)`): the object's
+# life is that code's business now, as when the object itself is passed.
+_BOUND_HANDOFFS: Final = _STREAM_METHODS | frozenset({
+    "writelines", "send", "sendall", "sendto", "recv", "recv_into", "recvfrom", "accept", "makefile",
+    "submit", "map", "apply_async", "execute", "cursor", "commit",
+})
 
 
 class Reason(Enum):
@@ -208,6 +215,7 @@ class FunctionWalk:
     # -- results ---------------------------------------------------------
     def run(self, body: Sequence[cst.BaseStatement]) -> list[Finding]:
         self.streams = _stream_names(body)
+        self.body = body
         end = self.block(body, State())
         if end is not None:
             self.exits.append(end)
@@ -425,6 +433,7 @@ class FunctionWalk:
         for back in [end, *frame.continues]:
             if back is not None:
                 self.check_exit(back, loop=node)
+        self.check_breaks(node, frame.breaks)
         leaving: list[State | None] = list(frame.breaks)
         if not endless:
             normal = head.copy()
@@ -432,6 +441,27 @@ class FunctionWalk:
                 normal = self.block(node.orelse.body.body, normal)  # type: ignore[assignment]
             leaving.append(normal)
         return join(leaving)
+
+    def check_breaks(self, loop: cst.For | cst.While, breaks: list[State]) -> None:
+        """A ``break`` that leaves an object open which the loop releases on its
+        other paths, held by a name nothing after the loop reads: the break
+        skips the release (joined with the paths that never entered the loop,
+        the function's end could not tell)."""
+        if not breaks:
+            return
+        inside = set(_node_ids(loop.body))
+        later: set[str] | None = None
+        for state in breaks:
+            for key, statuses in state.status.items():
+                if statuses != {OPEN} or key not in inside or key not in self.handled:
+                    continue
+                holders = {name for name, keys in state.bindings.items() if key in keys}
+                if not holders:
+                    continue
+                if later is None:
+                    later = _names_outside(self.body, loop)
+                if not holders & later:
+                    self.report(key, Reason.SKIPPED)
 
     def note_loop_rebinds(self, node: cst.For | cst.While) -> None:
         """Creations that each iteration surely re-binds before reading the
@@ -740,6 +770,8 @@ class FunctionWalk:
                     self.escape(key, state)
                 elif use.name in _HANDLES and not use.called and use.parent_use is Use.ESCAPE:
                     self.escape(key, state)  # `reap(proc.pid)`: other code may wait for it by pid
+                elif use.name in _BOUND_HANDOFFS and not use.called and use.parent_use in (Use.ESCAPE, Use.CALLBACK):
+                    self.escape(key, state)
                 elif use.called and use.name in kind.opens_on:
                     statuses = state.status.get(key, frozenset())
                     if IDLE in statuses:
@@ -831,6 +863,20 @@ def _bare_names(expr: cst.CSTNode) -> set[str]:
     else:
         for child in children(expr):
             found |= _bare_names(child)
+    return found
+
+
+def _names_outside(body: Sequence[cst.CSTNode], skipped: cst.CSTNode) -> set[str]:
+    """Identifiers used in ``body`` outside the subtree ``skipped``."""
+    found: set[str] = set()
+    stack: list[cst.CSTNode] = list(body)
+    while stack:
+        current = stack.pop()
+        if current is skipped:
+            continue
+        if isinstance(current, cst.Name):
+            found.add(current.value)
+        stack.extend(children(current))
     return found
 
 

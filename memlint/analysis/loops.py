@@ -127,3 +127,33 @@ def _unstoppable(node: cst.CSTNode, in_handled_try: bool) -> cst.While | None:
         if found is not None:
             return found
     return None
+
+
+def left_by_exception(function: cst.FunctionDef, loop: cst.CSTNode) -> bool:
+    """Whether ``loop`` sits in the body of a ``try`` with handlers in ``function``.
+
+    ``try: while True: items.append(q.get_nowait()) except Empty: pass`` is
+    the drain idiom: the call raises to end the loop, so the loop ends.
+    Handlers, ``else`` and ``finally`` blocks protect nothing; nested defs
+    are other code.
+    """
+    return _in_handled_body(function.body, loop, protected=False)
+
+
+def _in_handled_body(node: cst.CSTNode, loop: cst.CSTNode, protected: bool) -> bool:
+    if node is loop:
+        return protected
+    if isinstance(node, (cst.Try, cst.TryStar)):
+        if node.handlers and _in_handled_body(node.body, loop, True):
+            return True
+        parts: list[cst.CSTNode] = [*node.handlers]
+        parts += [part for part in (node.orelse, node.finalbody) if part is not None]
+        if not node.handlers:
+            parts.append(node.body)
+        return any(_in_handled_body(part, loop, protected) for part in parts)
+    for child in children(node):
+        if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if _in_handled_body(child, loop, protected):
+            return True
+    return False

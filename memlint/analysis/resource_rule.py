@@ -141,7 +141,7 @@ def describe(finding: Finding) -> str:
     elif reason is Reason.NEVER:
         head = f"{what} is {never}"
     elif reason is Reason.SKIPPED:
-        head = f"{what} is not {kind.verb} on every path (an early `return`, `continue` or a branch skips it)"
+        head = f"{what} is not {kind.verb} on every path (an early `return`, `break`, `continue` or a branch skips it)"
     elif reason is Reason.REBOUND:
         head = f"{what} is re-bound before it is {kind.verb}, so the first one is {never}"
     elif reason is Reason.LOOP:

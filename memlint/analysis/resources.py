@@ -199,6 +199,9 @@ def trigger_words(table: dict[str, ResourceKind]) -> tuple[str, ...]:
 # `json.load(open(p))` still leaks the file.
 NON_OWNING_CONSUMERS: Final[frozenset[str]] = frozenset({
     "json.load", "pickle.load", "marshal.load", "tomllib.load", "plistlib.load",
+    "json.dump", "pickle.dump", "marshal.dump", "plistlib.dump", "yaml.dump", "yaml.safe_dump", "yaml.dump_all",
+    # `iter(functools.partial(f.read, 65536), b"")`: the chunked-read idiom keeps `f` local.
+    "functools.partial",
     "yaml.load", "yaml.safe_load", "yaml.full_load", "yaml.unsafe_load",
     "yaml.load_all", "yaml.safe_load_all",
     "csv.reader", "csv.writer", "csv.DictReader", "csv.DictWriter",
