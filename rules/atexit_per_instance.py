@@ -7,6 +7,7 @@ import libcst as cst
 from memlint.analysis.caches import MethodKind, method_kind
 from memlint.analysis.classes import is_singleton
 from memlint.analysis.containers import iter_nodes
+from memlint.analysis.names import dotted_name
 from memlint.analysis.once import runs_once
 from memlint.diagnostic import Family
 from memlint.rule import Rule
@@ -19,7 +20,9 @@ class AtexitPerInstance(Rule):
     Reports, inside an instance method, `atexit.register(self.close)`,
     `atexit.register(conn.close)` for an object made in the method,
     `atexit.register(cleanup, self)`, a `partial` or a lambda using `self`,
-    when the module never calls `atexit.unregister`, no once-only flag
+    unless the module takes that callback back (`atexit.unregister(self.close)`,
+    matched as spelt; an unregister of a callback it cannot name silences
+    the file), no once-only flag
     (a `global` or class attribute the method sets) guards it, and the
     class is not a singleton (a `Singleton` base or metaclass, or one
     instance made at module level).
@@ -86,7 +89,9 @@ class AtexitPerInstance(Rule):
     def visit_Module(self, node: cst.Module) -> None:
         self._stack: list[cst.CSTNode] = []
         self._found: list[tuple[cst.Call, cst.FunctionDef, str]] = []
-        self._unregisters = False
+        # What `atexit.unregister` takes back, as spelt (`self.close`); None:
+        # something this rule cannot name, which may be any registration.
+        self._unregistered: set[str | None] = set()
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._stack.append(node)
@@ -102,8 +107,8 @@ class AtexitPerInstance(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         name = self.context.names.call_name(node)
-        if name == "atexit.unregister":
-            self._unregisters = True
+        if name == "atexit.unregister" and node.args:
+            self._unregistered.add(self._trailing(node.args[0].value, unregistering=True))
         if name != "atexit.register" or not node.args:
             return
         function = next((f for f in reversed(self._stack) if isinstance(f, cst.FunctionDef)), None)
@@ -150,10 +155,20 @@ class AtexitPerInstance(Rule):
                 return (params[0].name.value if params else None), method_kind(node, True, self.context.names)
         return None, None
 
+    def _trailing(self, callback: cst.BaseExpression, unregistering: bool = False) -> str | None:
+        """``self.close``, ``conn.close`` or a module function's name, as spelt."""
+        if isinstance(callback, cst.Attribute):
+            return dotted_name(callback)
+        if isinstance(callback, cst.Name) and (not unregistering or self.context.names.is_module_level(callback.value)):
+            return callback.value
+        return None
+
     def finish(self) -> None:
-        if self._unregisters:
-            return
+        if None in self._unregistered:
+            return  # `atexit.unregister(callback)` with a callback from elsewhere: may be any of them
         for call, function, what in self._found:
+            if self._trailing(call.args[0].value) in self._unregistered:
+                continue  # taken back in the close path
             if not runs_once(function, call) and not any(
                 isinstance(node, cst.Global) for node in iter_nodes(function.body, into_functions=False)
             ):

@@ -13,6 +13,11 @@ from memlint.analysis.once import enclosing_ifs, never_runs, runs_once
 from memlint.diagnostic import Family
 from memlint.rule import Rule
 
+# Parameters of a request path: what a handler is called with once per
+# request or message (`address`, `user` or `host` are as often configuration).
+_REQUEST_WORDS = frozenset({"request", "req", "message", "msg", "event", "conn", "connection", "environ", "payload"})
+# Parameters that hold the parsed command line.
+_COMMAND_LINE = frozenset({"opts", "options", "argv", "args", "parsed_args", "cli_args"})
 # Mentions that show the code knows about handlers already attached.
 _GUARDS = frozenset({"handlers", "hasHandlers", "removeHandler"})
 
@@ -29,8 +34,10 @@ class HandlerAccumulation(Rule):
     """Flags `addHandler` on a shared logger in code that runs per instance or per call.
 
     ## What it does
-    Reports `logger.addHandler(...)` inside a method (run once per instance)
-    or inside a function that returns the logger (a factory called per use),
+    Reports `logger.addHandler(...)` inside a method (run once per instance),
+    inside a function that returns the logger (a factory called per use), or
+    inside a function that takes a request, connection or message (a request
+    path: `handle(request)`),
     when the logger comes from `logging.getLogger(...)` with a fixed name
     (so every call gets the same logger) and nothing checks or removes the
     handlers already attached (`logger.handlers`, `hasHandlers()`,
@@ -77,7 +84,8 @@ class HandlerAccumulation(Rule):
     ## Known limitations
     A method that only ever runs once per process (on a singleton) is
     reported too. Plain set-up functions that do not return the logger are
-    assumed to run once, and so are class and static methods (a
+    assumed to run once, and so are methods given the parsed command line
+    (`opts`, `args`, `argv`) and class and static methods (a
     `classmethod` that configures logging is set-up code, often guarded by
     a class-level flag in its caller).
     """
@@ -118,8 +126,8 @@ class HandlerAccumulation(Rule):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         owner = self._stack[-1] if self._stack and isinstance(self._stack[-1], cst.ClassDef) else None
-        if owner is not None and _class_level(node):
-            owner = None  # runs per call, not per instance: judged like a function
+        if owner is not None and (_class_level(node) or _handles_command_line(node)):
+            owner = None  # not per instance: judged like a function
         self._frames.append(_Frame(node, owner))
         self._stack.append(node)
 
@@ -187,6 +195,8 @@ class HandlerAccumulation(Rule):
                 self.report(call)
             elif returned and frame.node.name.value not in self._import_calls:
                 self.report(call)
+            elif _serves_requests(frame.node):
+                self.report(call)
 
 
 def _class_level(method: cst.FunctionDef) -> bool:
@@ -194,6 +204,23 @@ def _class_level(method: cst.FunctionDef) -> bool:
     return any(
         (dotted_name(decorator.decorator) or "").rsplit(".", 1)[-1] in ("classmethod", "staticmethod")
         for decorator in method.decorators
+    )
+
+
+def _handles_command_line(method: cst.FunctionDef) -> bool:
+    """A method given the parsed command line (``process_options(self, args, opts)``):
+    it runs once per process, however its class is instantiated."""
+    return any(param.name.value in _COMMAND_LINE for param in method.params.params)
+
+
+def _serves_requests(function: cst.FunctionDef) -> bool:
+    """A function taking a request, connection, message... (``handle(req)``):
+    a request path, run once per request, not set-up code."""
+    params = function.params
+    return any(
+        word in _REQUEST_WORDS
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params)
+        for word in param.name.value.lower().split("_")
     )
 
 

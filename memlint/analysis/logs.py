@@ -41,6 +41,8 @@ def per_call_parts(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
         return [part for arg in expr.args for part in _dynamic(arg.value)]
     if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "join":
         return [part for arg in expr.args for part in _dynamic(arg.value)]
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in ("str", "repr", "id", "hex"):
+        return _dynamic(expr)  # `getLogger(str(id(conn)))`
     return []
 
 

@@ -47,7 +47,10 @@ def _leaving(node: cst.CSTNode, in_nested_loop: bool) -> Iterator[cst.CSTNode]:
         elif kind is cst.Return or kind is cst.Raise:
             yield child
         elif kind is cst.While or kind is cst.For:
-            yield from _leaving(child, in_nested_loop=True)
+            yield from _leaving(child.body, in_nested_loop=True)
+            if child.orelse is not None:
+                # `for ...: ... else: break`: the else clause runs in the outer loop.
+                yield from _leaving(child.orelse, in_nested_loop)
             continue
         else:
             yield from _leaving(child, in_nested_loop)
