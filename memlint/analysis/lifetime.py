@@ -573,6 +573,17 @@ class FunctionWalk:
                 for key in held:  # an alias: the analysis stops following it
                     self.escape(key, state)
             return
+        names = _unpacked_names(single) if single is not None and self.track_locals else None
+        if names and not set(names) & self.untracked:
+            created = self.expr(value, _BIND, state)
+            if created is not None:
+                # `a, b = socket.socketpair()`: both names hold the pair; releasing
+                # either is taken as releasing it (the analysis errs towards silence).
+                for name in names:
+                    self.bind(name, created, state)
+                return
+            self.rebind(names, state)
+            return
         created = self.expr(value, _BIND, state)
         stored_on_self = (
             isinstance(single, cst.Attribute)
@@ -864,6 +875,15 @@ def _bare_names(expr: cst.CSTNode) -> set[str]:
         for child in children(expr):
             found |= _bare_names(child)
     return found
+
+
+def _unpacked_names(target: cst.BaseExpression) -> list[str] | None:
+    """``a, b`` / ``[a, b]`` of plain names (no starred element), else None."""
+    if not isinstance(target, (cst.Tuple, cst.List)) or not target.elements:
+        return None
+    names = [element.value.value for element in target.elements
+             if isinstance(element, cst.Element) and isinstance(element.value, cst.Name)]
+    return names if len(names) == len(target.elements) else None
 
 
 def _names_outside(body: Sequence[cst.CSTNode], skipped: cst.CSTNode) -> set[str]:
