@@ -34,7 +34,7 @@ class FetchAllRows(ScopedCallRule):
     Reports `cursor.fetchall()` (also awaited) and `list(cursor)` on a DB-API
     cursor when the resulting list is only looped over: directly in a `for`
     loop or comprehension, or through a local whose every use is such a
-    loop. A cursor is a value returned by `.cursor()` or `.execute(...)`, a
+    loop, once. A cursor is a value returned by `.cursor()` or `.execute(...)`, a
     `with conn.cursor() as cur` target, or a name such as `cursor`/`cur`.
 
     ## Why is this bad?
@@ -70,7 +70,8 @@ class FetchAllRows(ScopedCallRule):
 
     ## Known limitations
     Loops that run a new query on some cursor are not reported (the rows
-    may have to be fetched first). Server-side cursors are not told apart
+    may have to be fetched first), nor rows iterated more than once (two
+    loops, or a loop nested in another): that needs the list. Server-side cursors are not told apart
     from client-side ones.
     """
 
@@ -107,7 +108,7 @@ class FetchAllRows(ScopedCallRule):
             if isinstance(parent, cst.Await):
                 result = parent
             loops = index.only_iterated(result)
-            if not loops or any(_queries(loop, index) for loop in loops):
+            if not loops or any(_queries(loop, index) for loop in loops) or _iterated_again(result, loops, index):
                 continue
             # Rows kept past `with conn.cursor() as cur:` are fetched so that
             # the cursor can be released first: that is the point, not a slip.
@@ -115,6 +116,15 @@ class FetchAllRows(ScopedCallRule):
             if opened_by is None or all(index.is_within(loop, opened_by) for loop in loops):
                 spelling = "list(cursor)" if isinstance(call.func, cst.Name) else ".fetchall()"
                 self.report(call, self.message.format(call=spelling))
+
+
+def _iterated_again(result: cst.BaseExpression, loops: list[cst.CSTNode], index: ScopeBindings) -> bool:
+    """Rows kept in a local and looped over twice, or in a loop that itself
+    runs repeatedly, need the list: iterating the cursor would give them once."""
+    if len(loops) > 1:
+        return True
+    binding = index.parent(result)
+    return binding is not None and index.iteration_loop(result) is None and index.runs_repeatedly(loops[0], binding)
 
 
 def _is_cursor(expr: cst.BaseExpression, index: ScopeBindings) -> bool:

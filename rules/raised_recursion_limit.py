@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Callable, Final, Union
+from typing import Final, Union
 
 import libcst as cst
 
@@ -21,7 +21,15 @@ DEFAULT_LIMIT = 1000
 
 
 _PARAMETER: Final = "parameter"
+# A multiple of the current limit (`sys.getrecursionlimit() * 10`): the current
+# limit may already be raised, and scaling compounds, so this is no small raise.
+_SCALED: Final = "scaled"
+_NUMBER: Final = "number"  # internal: no marker among combined values
+_SCALING = (cst.Multiply, cst.Power, cst.LeftShift)
 Value = Union[int, float, str, None]
+# Wrappers named after the API (`set_recursion_limit(limit)`,
+# `_setrecursionlimit(self, new_limit)`): their callers choose the limit.
+_WRAPPER_NAME = re.compile(r"set_?recursion_?limit", re.IGNORECASE)
 # Helpers that measure the current stack depth (`support.get_recursion_depth()`).
 _DEPTH_FUNCTION = re.compile(r"(?:^|_)(?:get_?)?(?:recursion|stack)_?depth$", re.IGNORECASE)
 
@@ -51,12 +59,14 @@ def _probes(call: cst.Call, index: ScopeBindings | None) -> bool:
     return False
 
 
-def _combine(values: list[Value], pick: Callable[[list[int | float]], int | float]) -> Value:
-    if not values or None in values:
-        return None
-    if _PARAMETER in values:
-        return _PARAMETER
-    return pick([v for v in values if not isinstance(v, str)])
+def _combine(values: list[Value]) -> Value:
+    """The marker that wins when values are combined by arithmetic or ``max``:
+    parameter over unknown over scaled (a value involving a parameter is
+    its caller's choice); ``_NUMBER`` when all are numbers."""
+    for marker in (_PARAMETER, None, _SCALED):
+        if marker in values:
+            return marker
+    return _NUMBER
 
 
 class RaisedRecursionLimit(Rule):
@@ -64,10 +74,13 @@ class RaisedRecursionLimit(Rule):
 
     ## What it does
     Reports calls to `sys.setrecursionlimit` whose argument is a constant
-    above `recursion-limit` (default 10,000) or is not a constant at all.
-    Restoring a saved limit (`old = sys.getrecursionlimit()` ...
-    `sys.setrecursionlimit(old)`) and modest raises relative to the current
-    limit (`sys.getrecursionlimit() + 100`) are not reported.
+    above `recursion-limit` (default 10,000), a multiple of the current
+    limit (`sys.getrecursionlimit() * 10`) or not a constant at all (a
+    parameter, `depth * 2`, `max(1000, n)`). Restoring a saved limit
+    (`old = sys.getrecursionlimit()` ... `sys.setrecursionlimit(old)`),
+    modest raises relative to the current limit
+    (`sys.getrecursionlimit() + 100`) and caps (`min(n, 5000)`) are not
+    reported.
 
     ## Why is this bad?
     The limit exists to turn runaway recursion into a catchable
@@ -109,10 +122,12 @@ class RaisedRecursionLimit(Rule):
     ## Known limitations
     A limit read from configuration, imported from another module or
     computed at run time is reported as unknown, even when it happens to be
-    small. A limit passed in as a parameter (a helper, decorator or context
-    manager that sets its caller's limit) is not reported: the caller
-    decides. A non-constant limit set inside `try ... except RecursionError`
-    is taken as being lowered and is not reported.
+    small. A limit passed in as a parameter is reported, except in a helper
+    that saves the current limit and restores it in the same function (a
+    context manager or decorator that lends its caller a limit for a while):
+    there the caller decides. A non-constant limit set inside
+    `try ... except RecursionError` is taken as being lowered and is not
+    reported.
     """
 
     code = "MEM404"
@@ -150,21 +165,49 @@ class RaisedRecursionLimit(Rule):
         # Saving may come after restoring in the source (`__exit__` above
         # `__enter__`), so decide at the end.
         indexes: dict[int, ScopeBindings | None] = {}
+        restoring = {id(scope) for call, scope in self._calls if self._is_saved(call.args[0].value, scope)}
         for call, scope in self._calls:
             if id(scope) not in indexes:
                 indexes[id(scope)] = ScopeBindings(scope) if isinstance(scope, (cst.FunctionDef, cst.Module)) else None
             value = self._value(call.args[0].value, scope, indexes[id(scope)], set())
-            if value is _PARAMETER:
-                continue  # a wrapper: the limit is chosen by its callers
+            if value is _PARAMETER and self._lends(scope, restoring):
+                continue  # a wrapper, or a helper that sets its caller's limit for a while
             if value is None and _probes(call, indexes[id(scope)]):
                 continue  # lowering until no RecursionError: a probe, not a raise
-            if value is None:
-                self.report(call, self.message.format(limit="a value not known until run time"))
-            elif value > self.option("recursion-limit"):  # type: ignore[operator]
+            if isinstance(value, str) or value is None:
+                limit = "a multiple of the current limit" if value is _SCALED else "a value not known until run time"
+                self.report(call, self.message.format(limit=limit))
+            elif value > self.option("recursion-limit"):
                 self.report(call, self.message.format(limit=f"{value:,}"))
+
+    def _lends(self, scope: object, restoring: set[int]) -> bool:
+        """True for a wrapper named after the API, or a function that (or
+        whose enclosing function) restores a saved limit: the limit is its
+        caller's, and only for a while."""
+        if isinstance(scope, cst.FunctionDef) and _WRAPPER_NAME.search(scope.name.value):
+            return True
+        names = self.context.names
+        current = names.scope_of(scope) if isinstance(scope, cst.CSTNode) else None
+        while current is not None and current is not names.module_scope:
+            if id(current.node) in restoring:
+                return True
+            current = current.parent
+        return False
 
     def _is_getter(self, expr: cst.BaseExpression) -> bool:
         return isinstance(expr, cst.Call) and self.context.names.call_name(expr) == "sys.getrecursionlimit"
+
+    def _is_saved(self, expr: cst.BaseExpression, scope: object) -> bool:
+        """A limit saved from `sys.getrecursionlimit()`, used unchanged."""
+        if isinstance(expr, cst.Name):
+            return (scope, expr.value) in self._saved
+        return isinstance(expr, cst.Attribute) and (None, dotted_name(expr)) in self._saved
+
+    def _is_current(self, expr: cst.BaseExpression, scope: object) -> bool:
+        """The current limit or depth: saved, or read in place."""
+        if isinstance(expr, cst.Call):
+            return self._is_getter(expr) or _measures_depth(expr)
+        return self._is_saved(expr, scope)
 
     def _remember(self, target: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name):
@@ -176,28 +219,45 @@ class RaisedRecursionLimit(Rule):
 
     def _value(self, expr: cst.BaseExpression, scope: object, index: ScopeBindings | None, seen: set[str]) -> Value:
         """The limit set, with the current limit (or depth) counted as the default
-        limit; ``_PARAMETER`` when it comes from a parameter of the function."""
-        if isinstance(expr, cst.Name) and (scope, expr.value) in self._saved:
+        limit; ``_PARAMETER`` when it comes from a parameter of the function,
+        ``_SCALED`` for a multiple of the current limit, None when unknown."""
+        if self._is_current(expr, scope):
             return DEFAULT_LIMIT
-        if isinstance(expr, cst.Attribute) and (None, dotted_name(expr)) in self._saved:
-            return DEFAULT_LIMIT
-        if isinstance(expr, cst.Call):
-            if self._is_getter(expr) or _measures_depth(expr):
-                return DEFAULT_LIMIT
-            if isinstance(expr.func, cst.Name) and expr.func.value in ("max", "min") and len(expr.args) >= 2:
-                values = [self._value(arg.value, scope, index, seen) for arg in expr.args]
-                return _combine(values, max if expr.func.value == "max" else min)
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in ("max", "min") and len(expr.args) >= 2:
+            values = [self._value(arg.value, scope, index, seen) for arg in expr.args]
+            return self._max(values) if expr.func.value == "max" else self._min(values)
         if isinstance(expr, cst.BinaryOperation):
-            left = self._value(expr.left, scope, index, seen)
-            right = self._value(expr.right, scope, index, seen)
-            if _PARAMETER in (left, right):
-                return _PARAMETER
-            return fold(expr.operator, left, right) if left is not None and right is not None else None  # type: ignore[arg-type]
+            return self._binary(expr, scope, index, seen)
         if isinstance(expr, cst.Name):
             if index is not None and expr.value in index.bindings and expr.value not in seen:
                 return self._local(expr.value, scope, index, seen | {expr.value})
             return self._module_constant(expr.value, scope)
         return evaluate_int(expr)
+
+    def _binary(self, expr: cst.BinaryOperation, scope: object, index: ScopeBindings | None, seen: set[str]) -> Value:
+        left = self._value(expr.left, scope, index, seen)
+        right = self._value(expr.right, scope, index, seen)
+        marker = _combine([left, right])
+        if marker is not _NUMBER:
+            return marker
+        if isinstance(expr.operator, _SCALING) and (
+            (self._is_current(expr.left, scope) and right > 1)  # type: ignore[operator]
+            or (isinstance(expr.operator, cst.Multiply) and self._is_current(expr.right, scope) and left > 1)  # type: ignore[operator]
+        ):
+            return _SCALED
+        return fold(expr.operator, left, right)  # type: ignore[arg-type]
+
+    def _max(self, values: list[Value]) -> Value:
+        marker = _combine(values) if values else None
+        return max(values) if marker is _NUMBER else marker  # type: ignore[type-var]
+
+    def _min(self, values: list[Value]) -> Value:
+        """A cap at or below the threshold bounds the limit whatever the other values."""
+        numbers = [v for v in values if isinstance(v, (int, float))]
+        if numbers and min(numbers) <= self.option("recursion-limit"):
+            return min(numbers)
+        marker = _combine(values)
+        return min(numbers) if marker is _NUMBER else marker
 
     def _local(self, name: str, scope: object, index: ScopeBindings, seen: set[str]) -> Value:
         """The largest value a local is bound to: constants, loops over constant tuples."""
@@ -211,7 +271,7 @@ class RaisedRecursionLimit(Rule):
                 values.extend(self._value(e.value, scope, index, seen) for e in binding.value.elements)
             else:
                 return None
-        return _combine(values, max)
+        return self._max(values)
 
     def _module_constant(self, name: str, scope: object) -> Value:
         """``LIMIT`` bound once at module level to a number, unless a local

@@ -6,6 +6,7 @@ import libcst as cst
 
 from memlint.analysis.callables import Enclosing, ModuleIndex, resolve_callable
 from memlint.analysis.handles import (
+    NEUTRAL_USES,
     Fate,
     Site,
     attribute_uses,
@@ -25,6 +26,9 @@ from memlint.analysis.timers import (
 from memlint.diagnostic import Family
 from memlint.rule import FileContext, Rule
 
+# Reading when a handle fires, or whether it was cancelled, keeps nothing.
+_NEUTRAL = NEUTRAL_USES | {"when", "cancelled"}
+
 
 class TimerNeverCancelled(Rule):
     """Flags self re-arming timers nobody can cancel, and timers started in loops.
@@ -32,7 +36,8 @@ class TimerNeverCancelled(Rule):
     ## What it does
     Reports a `threading.Timer` or `loop.call_later`/`call_at` whose callback
     (resolved in the module) re-arms the same timer, unconditionally, while
-    the new handle is dropped or kept in an attribute that is never
+    the new handle is dropped (discarded, or kept in a local that is only
+    started, printed or logged) or kept in an attribute that is never
     cancelled (`cancel()`, `remove_timeout(...)`); and a `threading.Timer`
     started inside a loop whose handle is dropped.
 
@@ -116,7 +121,8 @@ class TimerNeverCancelled(Rule):
         call = site.node
         assert isinstance(call, cst.Call) and site.function is not None
         is_timer = not is_scheduler_call(call)
-        fate = fate_of(site, closers=("cancel",))
+        # A local only printed or logged is still a dropped handle.
+        fate = fate_of(site, closers=("cancel",), neutral=_NEUTRAL, displayed_is_neutral=True)
         callback = callback_argument(call)
         names = self.context.names
         target = None

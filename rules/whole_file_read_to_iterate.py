@@ -16,6 +16,16 @@ _CURES = {
 }
 
 
+def _readlines_of_anything(call: cst.Call, scope: Scope) -> bool:
+    """`x.readlines()` with no size: `readlines` is the file-object method,
+    so whatever `x` is (a pipe, a stream parameter), it reads to the end.
+    Not inside a `readlines` method: a file-like wrapper delegating to the
+    stream it wraps must return the whole list anyway."""
+    if isinstance(scope, cst.FunctionDef) and scope.name.value == "readlines":
+        return False
+    return isinstance(call.func, cst.Attribute) and call.func.attr.value == "readlines" and not call.args
+
+
 class WholeFileReadToIterate(ScopedCallRule):
     """Flags reading a whole file into memory only to loop over its lines.
 
@@ -24,9 +34,11 @@ class WholeFileReadToIterate(ScopedCallRule):
     and `Path(p).read_text().splitlines()` when the list of lines is only
     iterated: directly in a `for` loop or comprehension (also through
     `enumerate`), or through a local whose every use is such a loop.
-    `f` must be known to be a file: the result of `open()` and the other file
-    openers, a `with ... as f` target, `sys.stdin`, or a parameter annotated
-    `TextIO`/`BinaryIO`/`IO`.
+    `readlines()` without a size is reported whatever `f` is (a pipe, a
+    socket file, a stream parameter): it is the file-object method. For the
+    `read()` forms `f` must be known to be a file: the result of `open()`
+    and the other file openers, a `with ... as f` target, `sys.stdin`, or a
+    parameter annotated `TextIO`/`BinaryIO`/`IO`.
 
     ## Why is this bad?
     The whole file and a list of all its lines are held in memory at once,
@@ -69,8 +81,10 @@ class WholeFileReadToIterate(ScopedCallRule):
     ```
 
     ## Known limitations
-    Only files memlint can see being opened (or typed as files) are checked:
-    a file passed in as an unannotated parameter or stored on `self` is not.
+    For `f.read().splitlines()` only files memlint can see being opened (or
+    typed as files) are checked: a file passed in as an unannotated
+    parameter or stored on `self` is not. A `readlines` method that
+    delegates to the stream it wraps is not reported.
     A line list kept beyond the `with` that read it is not reported, since
     the file is then often rewritten from it.
     """
@@ -89,6 +103,6 @@ class WholeFileReadToIterate(ScopedCallRule):
         facts = FileFacts(scope, self.context.names)
         for call in calls:
             assert isinstance(call, cst.Call)
-            method = whole_read(call, facts)
+            method = whole_read(call, facts) or ("readlines" if _readlines_of_anything(call, scope) else None)
             if method is not None and iterated_whole_read(call, method, facts):
                 self.report(call, self.message.format(cure=_CURES[method]))

@@ -106,6 +106,38 @@ def test_only_iterated() -> None:
     assert index.only_iterated(b_value) == []
 
 
+def test_runs_repeatedly() -> None:
+    code = (
+        "def f(x, ys):\n"
+        "    a = x()\n"
+        "    for i in a: pass\n"
+        "    for y in ys:\n"
+        "        for j in a: pass\n"
+        "        b = x()\n"
+        "        for k in b: pass\n"
+        "    c = [[m for m in a] for y in ys]\n"
+        "    d = [(y, n) for y in ys for n in a]\n"
+        "    e = [p for p in a if p]\n"
+    )
+    _, function, _ = _function(code)
+    index = ScopeBindings(function)
+    assign_a = function.body.body[0]
+    loops = {
+        node.target.value: node  # type: ignore[attr-defined]
+        for name in ("a", "b")
+        for use in index.uses[name]
+        for node in [index.iteration_loop(use)]
+        if node is not None
+    }
+    assign_b = index.bindings["b"][0].node
+    assert not index.runs_repeatedly(loops["i"], assign_a)
+    assert index.runs_repeatedly(loops["j"], assign_a)
+    assert not index.runs_repeatedly(loops["k"], assign_b)
+    assert index.runs_repeatedly(loops["m"], assign_a)
+    assert index.runs_repeatedly(loops["n"], assign_a)
+    assert not index.runs_repeatedly(loops["p"], assign_a)
+
+
 @pytest.mark.parametrize(("expr", "size"), [
     ("bytearray(1 << 30)", 1 << 30),
     ("[0] * 10", 80),

@@ -104,6 +104,22 @@ def test_handle_fates() -> None:
     ]
 
 
+def test_displayed_handles_can_count_as_dropped() -> None:
+    module, _ = _parse("""
+        import threading
+        def f(log):
+            a = threading.Timer(1, f); a.start(); print("armed", a)
+            b = threading.Timer(1, f); b.start(); log.debug("armed %s", b); s = f"{b!r}"
+            c = threading.Timer(1, f); c.start(); print(c); return c
+            d = threading.Timer(1, f); d.start(); register(d)
+        """)
+    sites = locate(module, _calls(module, "threading.Timer"))
+    assert [fate_of(site, displayed_is_neutral=True).fate for site in sites] == [
+        Fate.DROPPED, Fate.DROPPED, Fate.ESCAPED, Fate.ESCAPED,
+    ]
+    assert [fate_of(site).fate for site in sites] == [Fate.ESCAPED] * 4
+
+
 def test_unstoppable_loop() -> None:
     module, _ = _parse("""
         def endless(q):

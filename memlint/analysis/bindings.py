@@ -12,6 +12,7 @@ from memlint.rule import FileContext, Rule
 from memlint.traversal import visit
 
 Scope = Union[cst.FunctionDef, cst.Module]
+_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +138,22 @@ class ScopeBindings:
                 return []
             loops.append(loop)
         return loops
+
+
+    def runs_repeatedly(self, node: cst.CSTNode, since: cst.CSTNode) -> bool:
+        """Whether ``node`` runs more than once per run of ``since``: it is in
+        the body of a loop (``for``/``while``/comprehension) that does not
+        contain ``since`` too. The iterable of a ``for`` runs once."""
+        child = node
+        for ancestor in self.ancestors(node):
+            if ancestor is since or self.is_within(since, ancestor):
+                return False
+            if isinstance(ancestor, cst.While) or (isinstance(ancestor, (cst.For, cst.CompFor)) and child is not ancestor.iter):
+                return True
+            if isinstance(ancestor, _COMPREHENSIONS) and child is not ancestor.for_in:
+                return True  # the element, run once per item
+            child = ancestor
+        return False
 
 
 def params_of(params: cst.Parameters) -> Iterator[cst.Param]:

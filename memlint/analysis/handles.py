@@ -49,6 +49,10 @@ NEUTRAL_USES: frozenset[str] = frozenset({
     "native_id", "getName", "isDaemon", "set_name", "get_name",
 })
 GROWERS: frozenset[str] = frozenset({"add", "append", "appendleft"})
+# Calls that only format their arguments for display and keep no reference:
+# `print("armed", h)`, `str(h)`, `logger.debug("timer %s", h)`.
+_DISPLAY_FUNCTIONS: Final = frozenset({"print", "str", "repr", "format"})
+_LOG_METHODS: Final = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
 
 
 # Fields holding only layout (whitespace, commas, parentheses): never a node we look for.
@@ -116,9 +120,12 @@ def handle_fate(
     path: Path,
     closers: Collection[str] = ("join", "cancel"),
     neutral: Collection[str] = NEUTRAL_USES,
+    displayed_is_neutral: bool = False,
 ) -> HandleFate:
     """What becomes of the value of ``call``, given its ancestors ``path``
-    (from the enclosing function or module down to its parent)."""
+    (from the enclosing function or module down to its parent). With
+    ``displayed_is_neutral``, a local only printed or logged (see
+    :func:`only_displayed`) besides neutral uses is still dropped."""
     node, path, started = _unwrap_start(call, path)
     if not path:
         return HandleFate(Fate.ESCAPED)
@@ -136,7 +143,7 @@ def handle_fate(
             return HandleFate(Fate.ESCAPED)
         target = targets[0]
         if isinstance(target, cst.Name):
-            return _local_fate(path[0], target.value, parent, closers, neutral)
+            return _local_fate(path[0], target.value, parent, closers, neutral, displayed_is_neutral)
         if isinstance(target, cst.Attribute):
             return HandleFate(Fate.ATTRIBUTE, target.attr.value, dotted_name(target.value))
         return HandleFate(Fate.ESCAPED)
@@ -155,8 +162,24 @@ def _grown_container(node: cst.CSTNode, path: Path) -> str | None:
     return None
 
 
+def only_displayed(use: cst.CSTNode, path: Path) -> bool:
+    """Whether ``use`` is only formatted for display: an argument of
+    ``print``/``str``/``repr``/``format`` or of a logging method
+    (``log.debug(...)``), or a field of an f-string. Nothing keeps it."""
+    parent = path[-1] if path else None
+    if isinstance(parent, cst.FormattedStringExpression):
+        return True
+    if isinstance(parent, cst.Arg) and len(path) >= 2 and isinstance(path[-2], cst.Call):
+        func = path[-2].func
+        if isinstance(func, cst.Name):
+            return func.value in _DISPLAY_FUNCTIONS
+        return isinstance(func, cst.Attribute) and func.attr.value in _LOG_METHODS
+    return False
+
+
 def _local_fate(
     function: cst.CSTNode, name: str, binding: cst.CSTNode, closers: Collection[str], neutral: Collection[str],
+    displayed_is_neutral: bool = False,
 ) -> HandleFate:
     if not isinstance(function, cst.Module) and _declared_global(function, name):
         return HandleFate(Fate.GLOBAL, name)
@@ -176,6 +199,8 @@ def _local_fate(
             continue  # ``x.name`` is some other attribute ``name``; a parameter is another binding
         if isinstance(parent, cst.Await):
             fates.add(Fate.AWAITED)
+            continue
+        if displayed_is_neutral and only_displayed(use, path):
             continue
         grown = _grown_container(use, path)
         if grown is not None:
@@ -285,9 +310,14 @@ def locate(module: cst.Module, nodes: Collection[cst.CSTNode]) -> list[Site]:
     return [Site(node, path) for node, path in find_paths(module, lambda n: id(n) in wanted)]
 
 
-def fate_of(site: Site, closers: Collection[str] = ("join", "cancel"), neutral: Collection[str] = NEUTRAL_USES) -> HandleFate:
+def fate_of(
+    site: Site,
+    closers: Collection[str] = ("join", "cancel"),
+    neutral: Collection[str] = NEUTRAL_USES,
+    displayed_is_neutral: bool = False,
+) -> HandleFate:
     """:func:`handle_fate` of a located call, within its innermost def."""
-    return handle_fate(site.node, site.local_path, closers, neutral)
+    return handle_fate(site.node, site.local_path, closers, neutral, displayed_is_neutral)
 
 
 def in_loop(site: Site) -> bool:
