@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from memlint.analysis.containers import iter_nodes
@@ -16,8 +18,10 @@ class GcDisabled(Rule):
 
     ## What it does
     Reports `gc.disable()` when the same function (or module) does not call
-    or hand over `gc.enable` after it, and no other method of the same class
-    (for a method) or module-level function (for a function) does: an
+    or hand over `gc.enable` after it. A function named as the opening half
+    of a pair (`setUp...`, `__enter__`, `start`, `begin`, `pause`, ...) is
+    excused when another method of the same class (for a method) or
+    module-level function (for a function) enables the collector: an
     `__enter__`/`__exit__` or `setUpModule`/`tearDownModule` pair counts.
 
     ## Why is this bad?
@@ -47,8 +51,10 @@ class GcDisabled(Rule):
     ```
 
     ## Known limitations
-    Pairing is by presence, not by call order: one function that enables the
-    collector excuses every disable in its sibling functions.
+    Pairing is by presence and by name, not by call order: a sibling that
+    enables the collector excuses every disable in functions named as the
+    opening half of a pair. A function named for the job (`disable_gc`,
+    `opt_disablegc`) is the caller's switch and is not reported.
     """
 
     code = "MEM107"
@@ -103,11 +109,28 @@ class GcDisabled(Rule):
 
     def finish(self) -> None:
         for call, scope, owner in self._disables:
-            if isinstance(scope, cst.FunctionDef) and self._enabling.get(owner, set()) - {scope}:
+            if isinstance(scope, cst.FunctionDef) and (self._paired(scope, owner, call) or _named_for_it(scope.name.value)):
                 continue
             if _enabled_after(scope, call) or self._restores_state(scope, call):
                 continue
             self.report(call)
+
+    def _paired(self, scope: cst.FunctionDef, owner: cst.ClassDef | None, call: cst.Call) -> bool:
+        """Whether another function enables the collector as the other half of
+        a bracket: ``setUp``/``tearDown``, ``__enter__``/``__exit__``,
+        ``pause``/``resume``; or this function is a setter that enables on
+        another branch (``if state: gc.enable() else: gc.disable()``)."""
+        siblings = self._enabling.get(owner, set()) - {scope}
+        if siblings and _opens_a_pair(scope.name.value):
+            return True
+        if _closes_a_pair(scope.name.value) and any(_opens_a_pair(f.name.value) for f in siblings):
+            return True  # `setUp` enables, `tearDown` puts the collector back off
+        if any(_closes_a_pair(f.name.value) for f in siblings):
+            return True  # `__exit__`/`stop` of the same class turns it back on
+        if any(f.name.value.lower().startswith(("teardown", "tear_down")) for f in self._enabling.get(None, ())):
+            return True  # `tearDownModule` turns it back on for every test
+        body = scope.body
+        return scope in self._enabling.get(owner, set()) and bool(enclosing_ifs(body, call))
 
     def _restores_state(self, scope: cst.CSTNode, call: cst.Call) -> bool:
         if not self._saved_states:
@@ -118,6 +141,42 @@ class GcDisabled(Rule):
             for statement in enclosing_ifs(body, call)
             for node in (statement.test, *iter_nodes(statement.test))
         )
+
+
+# Words of function names that open a bracket another function closes
+# (`setUpModule`/`tearDownModule`, `__enter__`/`__exit__`, `pause`/`resume`).
+_OPENERS = frozenset({"setup", "enter", "start", "begin", "pause", "suspend", "disable", "freeze", "acquire", "before", "push"})
+
+
+def _opens_a_pair(name: str) -> bool:
+    """Whether a function so named is one half of a pair: a sibling that
+    enables the collector is its other half. ``bulk_load`` is no such half:
+    an unrelated ``restore()`` elsewhere does not excuse it."""
+    if name.lower().startswith(("setup", "set_up")):
+        return True  # setUp, setUpClass, setUpModule, setup_method
+    words = re.findall(r"[a-z]+|[A-Z][a-z]*", name)
+    return any(word.lower() in _OPENERS for word in words)
+
+
+_CLOSERS = frozenset({"teardown", "exit", "stop", "end", "resume", "close", "release", "after", "finish", "cleanup", "thaw", "pop"})
+
+
+def _named_for_it(name: str) -> bool:
+    """``disable_gc``, ``opt_disablegc``, ``pause_collector``: turning the
+    collector off is what the caller asked for; whoever calls it owns the
+    state (as with ``gc.disable`` itself)."""
+    folded = name.lower().replace("_", "")
+    return any(verb in folded for verb in ("disable", "pause", "suspend", "off", "stop")) and any(
+        noun in folded for noun in ("gc", "garbage", "collect")
+    )
+
+
+def _closes_a_pair(name: str) -> bool:
+    """``tearDown``, ``tearDownModule``, ``__exit__``, ``stop``, ``resume``..."""
+    if name.lower().startswith(("teardown", "tear_down")):
+        return True
+    words = re.findall(r"[a-z]+|[A-Z][a-z]*", name)
+    return any(word.lower() in _CLOSERS for word in words)
 
 
 def _enabled_after(scope: cst.CSTNode, call: cst.Call) -> bool:
