@@ -74,7 +74,9 @@ class GrowthInEndlessLoop(Rule):
     seed = "3.3 scenario 2: containers that only grow (Map/Slice 不断增长)"
 
     def visit_Module(self, node: cst.Module) -> None:
-        self._frames: list[tuple[cst.FunctionDef, dict[str, str]]] = []
+        # The module is a frame too: a script's `while True:` at top level (or
+        # under `if __name__ == "__main__":`) runs for the life of the process.
+        self._frames: list[tuple[cst.FunctionDef | cst.Module, dict[str, str]]] = [(node, {})]
         self._reported: set[cst.CSTNode] = set()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -117,10 +119,10 @@ class GrowthInEndlessLoop(Rule):
                 self._reported.add(site)
                 self.report(site, self.message.format(name=name))
 
-    def _handled_elsewhere(self, function: cst.FunctionDef, containers: dict[str, str]) -> set[str]:
+    def _handled_elsewhere(self, function: cst.FunctionDef | cst.Module, containers: dict[str, str]) -> set[str]:
         """Containers the function shrinks, bounds or hands to other code anywhere."""
         safe: set[str] = set()
-        for child in iter_nodes(function.body, into_functions=True):
+        for child in iter_nodes(function if isinstance(function, cst.Module) else function.body, into_functions=True):
             if isinstance(child, _EVENT_NODES):
                 for event, expr in events(child, self.context.names):
                     if isinstance(expr, cst.Name) and expr.value in containers and event in (

@@ -132,7 +132,7 @@ def _unstoppable(node: cst.CSTNode, in_handled_try: bool) -> cst.While | None:
     return None
 
 
-def left_by_exception(function: cst.FunctionDef, loop: cst.CSTNode) -> bool:
+def left_by_exception(function: cst.FunctionDef | cst.Module, loop: cst.CSTNode) -> bool:
     """Whether ``loop`` sits in the body of a ``try`` with handlers in ``function``.
 
     ``try: while True: items.append(q.get_nowait()) except Empty: pass`` is
@@ -140,7 +140,7 @@ def left_by_exception(function: cst.FunctionDef, loop: cst.CSTNode) -> bool:
     Handlers, ``else`` and ``finally`` blocks protect nothing; nested defs
     are other code.
     """
-    return _in_handled_body(function.body, loop, protected=False)
+    return _in_handled_body(function if isinstance(function, cst.Module) else function.body, loop, protected=False)
 
 
 def _in_handled_body(node: cst.CSTNode, loop: cst.CSTNode, protected: bool) -> bool:
