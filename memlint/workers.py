@@ -48,6 +48,11 @@ class Footprint:
         self._read = _rss_reader()
         # A trim lowers the current RSS, not a high-water mark.
         self._trim = heap_trimmer() if self._read is _current_rss else None
+        if self._trim is not None:
+            # A forked worker's RSS counts the free heap it inherited from the
+            # parent; a later trim would hand that back too and hide growth
+            # of the worker's own. Measure from the trimmed level.
+            self._trim()
         self._base = self._read() if self._read is not None else 0
 
     def exceeded(self) -> bool:
