@@ -141,7 +141,14 @@ class HandlerAccumulation(Rule):
                 self._candidates.append((call, frame, "returned" if returned else ""))
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        if not self._frames or not isinstance(node.value, cst.Call) or not self._fixed_logger(node.value):
+        if not isinstance(node.value, cst.Call) or not self._fixed_logger(node.value):
+            return
+        if not self._frames:
+            if self._stack and isinstance(self._stack[-1], cst.ClassDef):
+                # `log = logging.getLogger("svc")` in a class body: `self.log` is shared by every instance.
+                self._self_loggers.setdefault(self._stack[-1], set()).update(
+                    t.target.value for t in node.targets if isinstance(t.target, cst.Name)
+                )
             return
         frame = self._frames[-1]
         for target in node.targets:
