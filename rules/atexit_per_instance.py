@@ -109,6 +109,11 @@ class AtexitPerInstance(Rule):
         name = self.context.names.call_name(node)
         if name == "atexit.unregister" and node.args:
             self._unregistered.add(self._trailing(node.args[0].value, unregistering=True))
+        for index, arg in enumerate(node.args):
+            # `stack.callback(atexit.unregister, self._stack.close)`: taken back later.
+            if self.context.names.qualified_name(arg.value) == "atexit.unregister":
+                rest = node.args[index + 1:]
+                self._unregistered.add(self._trailing(rest[0].value, unregistering=True) if rest else None)
         if name != "atexit.register" or not node.args:
             return
         function = next((f for f in reversed(self._stack) if isinstance(f, cst.FunctionDef)), None)
@@ -134,6 +139,8 @@ class AtexitPerInstance(Rule):
             # methods, run per instance, are reported.
             if base == instance or (instance is not None and base != receiver and self.context.names.is_local(base)):
                 return code(first)
+        if instance is not None and isinstance(first, cst.Attribute) and _rooted_at(first.value, instance):
+            return code(first)  # `self.conn.close`: pins the connection each instance made
         if instance is None:
             return None
         # A lambda captures `self` whenever it uses it; a call or an argument
@@ -173,6 +180,15 @@ class AtexitPerInstance(Rule):
                 isinstance(node, cst.Global) for node in iter_nodes(function.body, into_functions=False)
             ):
                 self.report(call, self.message.format(what=what))
+
+
+def _rooted_at(expr: cst.BaseExpression, name: str) -> bool:
+    """``self.a`` / ``self.a.b`` for ``name`` == "self"."""
+    while isinstance(expr, cst.Attribute):
+        expr = expr.value
+        if isinstance(expr, cst.Name):
+            return expr.value == name
+    return False
 
 
 def _mentions(expr: cst.CSTNode, name: str) -> bool:
