@@ -20,6 +20,10 @@ from memlint.options import Option, parse_bool
 from memlint.rule import Rule
 
 
+# Methods that run once per instance created.
+_CONSTRUCTORS = frozenset({"__init__", "__new__", "__post_init__"})
+
+
 @dataclass(slots=True)
 class _Function:
     node: cst.FunctionDef
@@ -172,6 +176,7 @@ class UnboundedGlobalContainer(Rule):
         self._stores: set[cst.CSTNode] = set()
         self._decorators: set[str] = set()
         self._import_calls: set[str] = set()
+        self._method_class: dict[cst.FunctionDef, str] = {}  # method -> its class's own name
         self._returns_param: set[cst.FunctionDef] = set()
 
     # -- scopes ---------------------------------------------------------
@@ -189,6 +194,8 @@ class UnboundedGlobalContainer(Rule):
         first = params[0].name.value if params else None
         is_method = bool(self._frames) and isinstance(self._frames[-1], cst.ClassDef)
         self._functions.append(_Function(node, self._classes[-1] if is_method else None, first))
+        if is_method:
+            self._method_class[node] = self._classes[-1].rsplit(".", 1)[-1]
         self._frames.append(node)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
@@ -350,4 +357,8 @@ class UnboundedGlobalContainer(Rule):
         """Decorators (and functions returning what they receive) fill
         registries at import time, as do functions called from module code."""
         name = function.name.value
+        if name in _CONSTRUCTORS and self._method_class.get(function) in self._import_calls:
+            # `REACHABLE = Status(True)` at module level: `Status.__init__`
+            # filling `Status.lookup_table` is a registry of named constants.
+            return True
         return name in self._decorators or name in self._import_calls or function in self._returns_param
