@@ -211,6 +211,7 @@ class FunctionWalk:
         self.expect_raise = 0
         self.finally_depth = 0
         self.streams: frozenset[str] = frozenset()
+        self.body: Sequence[cst.CSTNode] = ()  # the walked function's statements
 
     # -- results ---------------------------------------------------------
     def run(self, body: Sequence[cst.BaseStatement]) -> list[Finding]:

@@ -46,7 +46,7 @@ def _leaving(node: cst.CSTNode, in_nested_loop: bool) -> Iterator[cst.CSTNode]:
                 yield child
         elif kind is cst.Return or kind is cst.Raise:
             yield child
-        elif kind is cst.While or kind is cst.For:
+        elif isinstance(child, (cst.While, cst.For)):
             yield from _leaving(child.body, in_nested_loop=True)
             if child.orelse is not None:
                 # `for ...: ... else: break`: the else clause runs in the outer loop.
