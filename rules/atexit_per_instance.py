@@ -111,7 +111,12 @@ class AtexitPerInstance(Rule):
             self._unregistered.add(self._trailing(node.args[0].value, unregistering=True))
         for index, arg in enumerate(node.args):
             # `stack.callback(atexit.unregister, self._stack.close)`: taken back later.
-            if self.context.names.qualified_name(arg.value) == "atexit.unregister":
+            # (The trigger word is `register`: this runs on every call of many files,
+            # so only a bare name or an `.unregister` attribute is resolved.)
+            value = arg.value
+            if not (isinstance(value, cst.Name) or (isinstance(value, cst.Attribute) and value.attr.value == "unregister")):
+                continue
+            if self.context.names.qualified_name(value) == "atexit.unregister":
                 rest = node.args[index + 1:]
                 self._unregistered.add(self._trailing(rest[0].value, unregistering=True) if rest else None)
         if name != "atexit.register" or not node.args:

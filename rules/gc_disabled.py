@@ -127,10 +127,9 @@ class GcDisabled(Rule):
             return True  # `setUp` enables, `tearDown` puts the collector back off
         if any(_closes_a_pair(f.name.value) for f in siblings):
             return True  # `__exit__`/`stop` of the same class turns it back on
-        if any(f.name.value.lower().startswith(("teardown", "tear_down")) for f in self._enabling.get(None, ())):
+        if any(_is_teardown(f.name.value) for f in self._enabling.get(None, ())):
             return True  # `tearDownModule` turns it back on for every test
-        body = scope.body
-        return scope in self._enabling.get(owner, set()) and bool(enclosing_ifs(body, call))
+        return scope in self._enabling.get(owner, set()) and bool(enclosing_ifs(scope.body, call))
 
     def _restores_state(self, scope: cst.CSTNode, call: cst.Call) -> bool:
         if not self._saved_states:
@@ -148,14 +147,22 @@ class GcDisabled(Rule):
 _OPENERS = frozenset({"setup", "enter", "start", "begin", "pause", "suspend", "disable", "freeze", "acquire", "before", "push"})
 
 
+def _name_words(name: str) -> set[str]:
+    """``tearDownModule`` -> {tear, down, module}; ``opt_disablegc`` -> {opt, disablegc}."""
+    return {word.lower() for word in re.findall(r"[a-z]+|[A-Z][a-z]*", name)}
+
+
+def _is_teardown(name: str) -> bool:
+    return name.lower().startswith(("teardown", "tear_down"))
+
+
 def _opens_a_pair(name: str) -> bool:
     """Whether a function so named is one half of a pair: a sibling that
     enables the collector is its other half. ``bulk_load`` is no such half:
     an unrelated ``restore()`` elsewhere does not excuse it."""
     if name.lower().startswith(("setup", "set_up")):
         return True  # setUp, setUpClass, setUpModule, setup_method
-    words = re.findall(r"[a-z]+|[A-Z][a-z]*", name)
-    return any(word.lower() in _OPENERS for word in words)
+    return bool(_name_words(name) & _OPENERS)
 
 
 _CLOSERS = frozenset({"teardown", "exit", "stop", "end", "resume", "close", "release", "after", "finish", "cleanup", "thaw", "pop"})
@@ -173,10 +180,7 @@ def _named_for_it(name: str) -> bool:
 
 def _closes_a_pair(name: str) -> bool:
     """``tearDown``, ``tearDownModule``, ``__exit__``, ``stop``, ``resume``..."""
-    if name.lower().startswith(("teardown", "tear_down")):
-        return True
-    words = re.findall(r"[a-z]+|[A-Z][a-z]*", name)
-    return any(word.lower() in _CLOSERS for word in words)
+    return _is_teardown(name) or bool(_name_words(name) & _CLOSERS)
 
 
 def _enabled_after(scope: cst.CSTNode, call: cst.Call) -> bool:

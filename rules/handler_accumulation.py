@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from memlint.analysis.caches import MethodKind, method_kind
 from memlint.analysis.containers import iter_nodes
 from memlint.analysis.logs import is_get_logger, per_call_parts
 from memlint.analysis.names import dotted_name
@@ -126,7 +127,7 @@ class HandlerAccumulation(Rule):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         owner = self._stack[-1] if self._stack and isinstance(self._stack[-1], cst.ClassDef) else None
-        if owner is not None and (_class_level(node) or _handles_command_line(node)):
+        if owner is not None and (self._class_level(node) or _handles_command_line(node)):
             owner = None  # not per instance: judged like a function
         self._frames.append(_Frame(node, owner))
         self._stack.append(node)
@@ -184,6 +185,12 @@ class HandlerAccumulation(Rule):
         if node.attr.value in _GUARDS and self._classes:
             self._class_guarded.add(self._classes[-1])
 
+    def _class_level(self, method: cst.FunctionDef) -> bool:
+        """A ``classmethod``/``staticmethod``: no instance, so no handler per
+        instance (``__new__`` still runs once per instance)."""
+        kind = method_kind(method, True, self.context.names)
+        return kind in (MethodKind.CLASS, MethodKind.STATIC) and method.name.value != "__new__"
+
     def _fixed_logger(self, call: cst.Call) -> bool:
         """``logging.getLogger(<fixed name>)``: the same shared logger on every call."""
         if not is_get_logger(call, self.context.names):
@@ -204,14 +211,6 @@ class HandlerAccumulation(Rule):
                 self.report(call)
             elif _serves_requests(frame.node):
                 self.report(call)
-
-
-def _class_level(method: cst.FunctionDef) -> bool:
-    """A ``classmethod``/``staticmethod``: no instance, so no handler per instance."""
-    return any(
-        (dotted_name(decorator.decorator) or "").rsplit(".", 1)[-1] in ("classmethod", "staticmethod")
-        for decorator in method.decorators
-    )
 
 
 def _handles_command_line(method: cst.FunctionDef) -> bool:

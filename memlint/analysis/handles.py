@@ -18,6 +18,7 @@ from typing import Final
 
 import libcst as cst
 
+from memlint.analysis.logs import LOG_METHODS
 from memlint.analysis.names import dotted_name
 from memlint.traversal import child_fields
 
@@ -52,7 +53,6 @@ GROWERS: frozenset[str] = frozenset({"add", "append", "appendleft"})
 # Calls that only format their arguments for display and keep no reference:
 # `print("armed", h)`, `str(h)`, `logger.debug("timer %s", h)`.
 _DISPLAY_FUNCTIONS: Final = frozenset({"print", "str", "repr", "format"})
-_LOG_METHODS: Final = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
 
 
 # Fields holding only layout (whitespace, commas, parentheses): never a node we look for.
@@ -173,7 +173,7 @@ def only_displayed(use: cst.CSTNode, path: Path) -> bool:
         func = path[-2].func
         if isinstance(func, cst.Name):
             return func.value in _DISPLAY_FUNCTIONS
-        return isinstance(func, cst.Attribute) and func.attr.value in _LOG_METHODS
+        return isinstance(func, cst.Attribute) and func.attr.value in LOG_METHODS
     return False
 
 

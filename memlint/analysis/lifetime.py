@@ -448,19 +448,19 @@ class FunctionWalk:
         other paths, held by a name nothing after the loop reads: the break
         skips the release (joined with the paths that never entered the loop,
         the function's end could not tell)."""
-        if not breaks:
-            return
-        inside = set(_node_ids(loop.body))
+        inside: set[int] | None = None
         later: set[str] | None = None
         for state in breaks:
             for key, statuses in state.status.items():
-                if statuses != {OPEN} or key not in inside or key not in self.handled:
+                if statuses != {OPEN} or key not in self.handled:
                     continue
+                if inside is None:
+                    inside = set(_node_ids(loop.body))
                 holders = {name for name, keys in state.bindings.items() if key in keys}
-                if not holders:
+                if key not in inside or not holders:
                     continue
                 if later is None:
-                    later = _names_outside(self.body, loop)
+                    later = {name for statement in self.body for name in names_in(statement, skip=loop)}
                 if not holders & later:
                     self.report(key, Reason.SKIPPED)
 
@@ -887,25 +887,13 @@ def _unpacked_names(target: cst.BaseExpression) -> list[str] | None:
     return names if len(names) == len(target.elements) else None
 
 
-def _names_outside(body: Sequence[cst.CSTNode], skipped: cst.CSTNode) -> set[str]:
-    """Identifiers used in ``body`` outside the subtree ``skipped``."""
-    found: set[str] = set()
-    stack: list[cst.CSTNode] = list(body)
-    while stack:
-        current = stack.pop()
-        if current is skipped:
-            continue
-        if isinstance(current, cst.Name):
-            found.add(current.value)
-        stack.extend(children(current))
-    return found
-
-
-def names_in(node: cst.CSTNode) -> Iterator[str]:
-    """Every identifier read or written inside ``node``."""
+def names_in(node: cst.CSTNode, skip: cst.CSTNode | None = None) -> Iterator[str]:
+    """Every identifier read or written inside ``node``, outside the subtree ``skip``."""
     stack = [node]
     while stack:
         current = stack.pop()
+        if current is skip:
+            continue
         if isinstance(current, cst.Name):
             yield current.value
         stack.extend(children(current))

@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from memlint.analysis.names import NameTracker
 
 GET_LOGGER: Final = frozenset({"logging.getLogger", "logging.getLoggerClass().manager.getLogger"})
+# Methods of a logger that format a message (and keep no reference to its arguments).
+LOG_METHODS: Final = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
 # Attribute names whose values come from a fixed set (one per module,
 # class or function in the program), so loggers named after them are bounded.
 _STATIC_ATTRIBUTES: Final = frozenset({"__name__", "__qualname__", "__module__", "name", "__class__"})
