@@ -15,7 +15,7 @@ from typing import Any, Final
 from memlint.atomic import write_atomic
 from memlint.config import relative_posix
 from memlint.diagnostic import Diagnostic, Family
-from memlint.runner import FileResult
+from memlint.diagnostic import FileResult
 
 FORMAT: Final = "memlint-baseline"
 VERSION: Final = 1

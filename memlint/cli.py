@@ -22,7 +22,8 @@ from memlint.config import Config, ConfigError, load_config, relative_posix
 from memlint.discovery import Discovery
 from memlint.docs import rule_text
 from memlint.options import parse_str_list
-from memlint.registry import RUN_CODES, all_rules, is_known_selector
+from memlint.diagnostic import RUN_CODES
+from memlint.registry import all_rules, is_known_selector
 from memlint.report.base import Reporter
 from memlint.report.github import GithubReporter
 from memlint.report.json_report import JsonReporter

@@ -12,7 +12,8 @@ from typing import Any
 from memlint.atomic import write_atomic
 from memlint.diagnostic import Family
 from memlint.options import Option
-from memlint.registry import RUN_CODES, RunCode, all_rules, rule_by_code
+from memlint.diagnostic import RUN_CODES, RunCode
+from memlint.registry import all_rules, rule_by_code
 from memlint.rule import Rule, split_sections
 
 DEFAULT_DIR = Path("docs") / "rules"

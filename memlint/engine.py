@@ -21,14 +21,15 @@ from typing import Any, Final, TypeVar
 
 import libcst as cst
 
-from memlint.analysis.names import NameTracker
+from memlint.tree.names import NameTracker
 from memlint.diagnostic import Diagnostic, Family
 from memlint.positions import positions as locate_nodes
 from memlint.positions import statement_lines
-from memlint.registry import INTERNAL_ERROR, SYNTAX_ERROR
+from memlint.diagnostic import INTERNAL_ERROR, SYNTAX_ERROR
 from memlint.rule import FileContext, Report, Rule
 from memlint.suppression import is_suppressed, skips_file
-from memlint.traversal import child_fields
+from memlint.tree.walk import child_fields
+from memlint.tree.where import Where
 
 _T = TypeVar("_T")
 
@@ -163,9 +164,10 @@ def _parse_failure(path: str, settings: LintSettings, line: int, column: int, me
 def _walk(module: cst.Module, text: str, path: str, settings: LintSettings,
           rule_classes: list[type[Rule]], first_lines: list[int] | None) -> list[Diagnostic]:
     names = NameTracker(module)
-    rules = [rule(FileContext(path, text, module, names, dict(settings.options))) for rule in rule_classes]
+    where = Where(names)
+    rules = [rule(FileContext(path, text, module, names, where, dict(settings.options))) for rule in rule_classes]
     failures: dict[Rule, BaseException] = {}
-    _Dispatcher(names, rules, failures).walk(module)
+    _Dispatcher(names, where, rules, failures).walk(module)
     for rule in rules:
         if rule not in failures:
             _guarded(rule, rule.finish, failures)
@@ -298,8 +300,10 @@ class _Dispatcher:
     on the standard library): one dict lookup finds the prepared handlers.
     """
 
-    def __init__(self, names: NameTracker, rules: Sequence[Rule], failures: dict[Rule, BaseException]) -> None:
+    def __init__(self, names: NameTracker, where: Where, rules: Sequence[Rule],
+                 failures: dict[Rule, BaseException]) -> None:
         self.names = names
+        self.where = where
         self.rules = rules
         self.failures = failures
         plan = _plan(tuple(type(rule) for rule in rules))
@@ -314,6 +318,7 @@ class _Dispatcher:
         kind = type(node)
         if kind in self._skip:
             return
+        self.where.enter(node)
         self.names.on_visit(node)
         handlers = self._visit.get(kind)
         if handlers is None:
@@ -341,6 +346,7 @@ class _Dispatcher:
         if handlers:
             self._call(handlers, node)
         self.names.on_leave(node)
+        self.where.leave()
 
     def _call(self, handlers: Handlers, node: cst.CSTNode) -> None:
         for index, function in handlers:

@@ -11,7 +11,8 @@ from memlint import __version__
 from memlint.config import ConfigError, load_config, resolve_options
 from memlint.engine import LintSettings, lint_source
 from memlint.options import OptionError
-from memlint.registry import INTERNAL_ERROR, SYNTAX_ERROR, all_options, all_rules
+from memlint.diagnostic import INTERNAL_ERROR, SYNTAX_ERROR
+from memlint.registry import all_options, all_rules
 
 
 def _flag(key: str) -> str:

@@ -25,7 +25,7 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 from libcst.metadata.position_provider import PositionProvidingCodegenState
 
-from memlint.traversal import children
+from memlint.tree.walk import children
 
 
 def statement_lines(tree: ast.AST) -> list[int]:

@@ -5,42 +5,17 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from types import ModuleType
 from typing import Final
 
-from memlint.diagnostic import Family
+from memlint.diagnostic import RUN_CODES, Family
 from memlint.options import Option
 from memlint.rule import Rule
 
 CODE_RE: Final = re.compile(r"^MEM\d{3}$")
 NAME_RE: Final = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
-
-
-@dataclass(frozen=True, slots=True)
-class RunCode:
-    """A code the engine itself reports (no visitor behind it)."""
-
-    code: str
-    name: str
-    family: Family
-    default: bool
-    message: str
-    doc: str
-
-
-SYNTAX_ERROR: Final = RunCode(
-    "MEM001", "syntax-error", Family.RUN, True, "file cannot be parsed",
-    "The file could not be parsed (or decoded), so no rule could check it. "
-    "The parser's line, column and message are reported; the run goes on.",
-)
-INTERNAL_ERROR: Final = RunCode(
-    "MEM002", "internal-error", Family.RUN, True, "a rule failed on this file",
-    "A rule raised an exception on this file. The other rules and files still "
-    "ran; the exit status is 2. Please report it with the file that triggers it.",
-)
-RUN_CODES: Final = (SYNTAX_ERROR, INTERNAL_ERROR)
 
 
 class RegistryError(Exception):
@@ -49,14 +24,15 @@ class RegistryError(Exception):
 
 @lru_cache(maxsize=1)
 def all_rules() -> tuple[type[Rule], ...]:
-    """Every rule class in ``memlint.rules``, sorted by code."""
-    package = importlib.import_module("memlint.rules")
+    """Every rule class in ``memlint.rules``, sorted by code.
+
+    Rules live one module each in a family package (``memlint.rules.leak``,
+    ...). Modules and packages whose name starts with ``_`` hold code shared
+    inside a family and are skipped.
+    """
     found: dict[str, type[Rule]] = {}
     names: set[str] = set()
-    for info in pkgutil.iter_modules(package.__path__):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"memlint.rules.{info.name}")
+    for module in _rule_modules():
         for value in vars(module).values():
             if isinstance(value, type) and issubclass(value, Rule) and value.__module__ == module.__name__ and "code" in vars(value):
                 _validate(value)
@@ -65,6 +41,17 @@ def all_rules() -> tuple[type[Rule], ...]:
                 found[value.code] = value
                 names.add(value.name)
     return tuple(found[code] for code in sorted(found))
+
+
+def _rule_modules() -> Iterator[ModuleType]:
+    package = importlib.import_module("memlint.rules")
+    for family in pkgutil.iter_modules(package.__path__):
+        if family.name.startswith("_") or not family.ispkg:
+            continue
+        family_package = importlib.import_module(f"memlint.rules.{family.name}")
+        for info in pkgutil.iter_modules(family_package.__path__):
+            if not info.name.startswith("_"):
+                yield importlib.import_module(f"{family_package.__name__}.{info.name}")
 
 
 def _validate(rule: type[Rule]) -> None:

@@ -12,7 +12,8 @@ from memlint.diagnostic import Family
 from memlint.options import Option
 
 if TYPE_CHECKING:
-    from memlint.analysis.names import NameTracker
+    from memlint.tree.names import NameTracker
+    from memlint.tree.where import Where
 
 
 @dataclass(slots=True)
@@ -23,6 +24,9 @@ class FileContext:
     source: str
     module: cst.Module
     names: NameTracker
+    # The walk's position: the node being visited, its ancestors, the
+    # enclosing functions and classes (maintained by the engine).
+    where: Where
     options: dict[str, Any] = field(default_factory=dict)
 
 

@@ -13,22 +13,13 @@ from typing import TYPE_CHECKING, Any
 import pathspec
 
 from memlint.config import Config, relative_posix
-from memlint.diagnostic import Diagnostic
+from memlint.diagnostic import FileResult
 from memlint.registry import all_rules, select_codes
 from memlint.workers import Footprint, Pool
 
 if TYPE_CHECKING:
     from memlint.cache import ResultCache
     from memlint.engine import LintSettings
-
-
-@dataclass(frozen=True, slots=True)
-class FileResult:
-    """What happened to one file."""
-
-    path: str
-    diagnostics: tuple[Diagnostic, ...] = ()
-    skipped: str | None = None  # why the file was not checked
 
 
 @dataclass(slots=True)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 
-from memlint.analysis.caches import MethodKind, memo_decorator, method_kind, takes_arguments
-from memlint.analysis.containers import Event, events, iter_nodes, lookups, module_containers, new_container
+from memlint.rules.leak._caches import MethodKind, memo_decorator, method_kind, takes_arguments
+from memlint.rules.leak._containers import Event, events, lookups, module_containers, new_container
+from memlint.tree.walk import iter_nodes
 from memlint.analysis.logs import per_call_parts
-from memlint.analysis.names import NameTracker, dotted_name
-from memlint.analysis.once import runs_once
+from memlint.tree.names import NameTracker, dotted_name
+from memlint.rules.leak._once import runs_once
 
 
 def _expr(code: str) -> cst.BaseExpression:
@@ -128,7 +129,7 @@ def test_runs_once() -> None:
 
 
 def test_growth_helpers() -> None:
-    from memlint.analysis.growth import (
+    from memlint.rules.leak._growth import (
         in_decorator_factory, inheriting_classes, is_registration_api, pins_identity, stores_per_call_data,
     )
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 
-from memlint.analysis.bindings import ScopeBindings
+from memlint.rules.oom._scoped import ScopeBindings
 from memlint.analysis.constants import allocation_bytes, evaluate_int, module_constants
-from memlint.analysis.files import FileFacts, whole_read
-from memlint.analysis.names import NameTracker
+from memlint.rules.oom._files import FileFacts, whole_read
+from memlint.tree.names import NameTracker
 
 
 def _function(code: str) -> tuple[cst.Module, cst.FunctionDef, NameTracker]:

@@ -14,7 +14,8 @@ import pytest
 from memlint.cache import CACHE_DIR, ResultCache
 from memlint.config import Config
 from memlint.diagnostic import Diagnostic, Family
-from memlint.runner import FileResult, Selection, run
+from memlint.diagnostic import FileResult
+from memlint.runner import Selection, run
 
 LEAKY = "import sys\nsys.setrecursionlimit(10**9)\n"
 CLEAN = "def f():\n    return 1\n"

@@ -8,7 +8,8 @@ import pytest
 
 from memlint import docs
 from memlint.cli import main
-from memlint.registry import RUN_CODES, all_rules
+from memlint.diagnostic import RUN_CODES
+from memlint.registry import all_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 RULE_DOCS = ROOT / "docs" / "rules"

@@ -149,7 +149,7 @@ def test_name_tracker_failure_becomes_mem002(monkeypatch: pytest.MonkeyPatch) ->
     def broken(self: object, node: object) -> None:
         raise KeyError("scope")
 
-    monkeypatch.setattr("memlint.analysis.names.NameTracker.on_visit", broken)
+    monkeypatch.setattr("memlint.tree.names.NameTracker.on_visit", broken)
     assert only(lint_text(FIRES), "MEM002").message.startswith("internal error: KeyError")
 
 

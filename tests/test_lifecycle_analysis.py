@@ -6,16 +6,17 @@ import textwrap
 
 import libcst as cst
 
-from memlint.analysis.callables import (
+from memlint.rules.lifecycle._callables import (
     Enclosing,
     ModuleIndex,
     callable_label,
     resolve_callable,
 )
-from memlint.analysis.handles import Fate, fate_of, find_paths, in_loop, locate
+from memlint.rules.lifecycle._handles import Fate, fate_of, in_loop, locate
+from memlint.tree.walk import find_paths
 from memlint.analysis.loops import checks_stop_signal, unstoppable_loop
-from memlint.analysis.names import NameTracker
-from memlint.analysis.timers import callback_argument, is_guarded, rearm_path
+from memlint.tree.names import NameTracker
+from memlint.rules.lifecycle._timers import callback_argument, is_guarded, rearm_path
 
 
 def _parse(code: str) -> tuple[cst.Module, NameTracker]:
@@ -173,7 +174,7 @@ def test_timer_rearm_and_guard() -> None:
 
 
 def test_task_factories_and_collections() -> None:
-    from memlint.analysis.tasks import container_leaks, is_task_factory
+    from memlint.rules.lifecycle._tasks import container_leaks, is_task_factory
 
     module, names = _parse("""
         import asyncio

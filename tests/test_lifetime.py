@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 
-from memlint.analysis.lifetime import (
+from memlint.rules.resource._lifetime import (
     DONE,
     GONE,
     NONE,
@@ -17,8 +17,8 @@ from memlint.analysis.lifetime import (
     join,
     untracked_names,
 )
-from memlint.analysis.ownership import class_forgets
-from memlint.analysis.resource_rule import describe
+from memlint.rules.resource._ownership import class_forgets
+from memlint.rules.resource._base import describe
 from memlint.analysis.resources import CONNECTIONS, FILE_OPENERS, PROCESSES
 from memlint.testing import lint_text
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 
-from memlint.analysis.names import NameTracker
+from memlint.tree.names import NameTracker
 
 
 def _resolve_calls(source: str) -> list[str | None]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from memlint import traversal
+from memlint.tree import walk as traversal
 
 ROOT = Path(__file__).resolve().parent.parent
 # Real code of many shapes: the fixtures (every rule's cases), memlint's own

@@ -8,7 +8,7 @@ from typing import Callable, Final
 
 import libcst as cst
 
-from memlint.traversal import visit
+from memlint.tree.walk import visit
 
 # Bigger results are not folded further: they only need to be "huge".
 _CAP: Final = 1 << 128

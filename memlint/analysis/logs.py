@@ -9,7 +9,7 @@ import libcst as cst
 from memlint.analysis.naming import identifiers, per_call_identifier
 
 if TYPE_CHECKING:
-    from memlint.analysis.names import NameTracker
+    from memlint.tree.names import NameTracker
 
 GET_LOGGER: Final = frozenset({"logging.getLogger", "logging.getLoggerClass().manager.getLogger"})
 # Methods of a logger that format a message (and keep no reference to its arguments).

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import libcst as cst
 
 from memlint.analysis.constants import evaluate_number
-from memlint.analysis.handles import child_nodes
-from memlint.traversal import children
+from memlint.tree.walk import child_nodes
+from memlint.tree.walk import children
 
 
 def is_constant_true(test: cst.BaseExpression) -> bool:

@@ -2,7 +2,7 @@
 
 One table for the whole resource family (MEM201-MEM204) and for the rules
 that need to know which values are files (MEM401/MEM402). Keys are
-qualified names as ``memlint.analysis.names`` spells them.
+qualified names as ``memlint.tree.names`` spells them.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import IO, Protocol
 
 from memlint.report.summary import Summary
-from memlint.runner import FileResult
+from memlint.diagnostic import FileResult
 
 
 class Reporter(Protocol):

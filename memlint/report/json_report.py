@@ -7,7 +7,7 @@ from typing import IO
 
 from memlint import __version__
 from memlint.report.summary import Summary
-from memlint.runner import FileResult
+from memlint.diagnostic import FileResult
 
 
 class JsonReporter:

@@ -11,9 +11,10 @@ from memlint import __version__
 from memlint.baseline import fingerprints, read_lines
 from memlint.config import relative_posix
 from memlint.docs import rule_text
-from memlint.registry import RUN_CODES, all_rules
+from memlint.diagnostic import RUN_CODES
+from memlint.registry import all_rules
 from memlint.report.summary import Summary
-from memlint.runner import FileResult
+from memlint.diagnostic import FileResult
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFO_URI = "https://pypi.org/project/memlint/"

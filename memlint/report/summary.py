@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from memlint.diagnostic import Diagnostic, Family
-from memlint.runner import FileResult
+from memlint.diagnostic import FileResult
 
 FAMILY_TITLES = {
     Family.LEAK: "leak (memory that only grows)",

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import IO
 
 from memlint.diagnostic import Family
-from memlint.registry import RUN_CODES, rule_by_code
+from memlint.diagnostic import RUN_CODES
+from memlint.registry import rule_by_code
 from memlint.report.summary import FAMILY_TITLES, Summary
-from memlint.runner import FileResult
+from memlint.diagnostic import FileResult
 
 _BOLD, _RED, _CYAN, _DIM, _RESET = "\033[1m", "\033[31m", "\033[36m", "\033[2m", "\033[0m"
 

@@ -1,0 +1,167 @@
+"""Memoising decorators (``functools.cache``/``lru_cache``) and the kind of function they wrap."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+import libcst as cst
+
+from memlint.tree.names import dotted_name
+from memlint.rule import Rule
+
+if TYPE_CHECKING:
+    from memlint.tree.names import NameTracker
+
+_CACHES: Final = frozenset({"functools.cache", "functools.lru_cache"})
+
+
+@dataclass(frozen=True, slots=True)
+class Memo:
+    """One memoising decorator: which, and whether its size is bounded."""
+
+    decorator: cst.Decorator
+    name: str  # ``cache`` or ``lru_cache``
+    bounded: bool
+
+
+def memo_decorator(function: cst.FunctionDef, names: NameTracker) -> Memo | None:
+    """The ``functools`` memo decorator on ``function``, resolved through
+    imports and aliases, in its bare or call form."""
+    for decorator in function.decorators:
+        expr = decorator.decorator
+        call = expr if isinstance(expr, cst.Call) else None
+        qualified = names.qualified_name(call.func if call is not None else expr)
+        if qualified not in _CACHES:
+            continue
+        if qualified == "functools.cache":
+            return Memo(decorator, "cache", bounded=False)
+        return Memo(decorator, "lru_cache", bounded=call is None or _lru_bounded(call))
+    return None
+
+
+def _lru_bounded(call: cst.Call) -> bool:
+    """``lru_cache()`` and ``lru_cache(maxsize=N)`` are bounded; ``maxsize=None``
+    (by keyword or first position) is not. Unknown expressions count as bounded."""
+    for index, arg in enumerate(call.args):
+        is_maxsize = (arg.keyword is not None and arg.keyword.value == "maxsize") or (arg.keyword is None and index == 0)
+        if is_maxsize:
+            return not (isinstance(arg.value, cst.Name) and arg.value.value == "None")
+    return True
+
+
+class MethodKind(enum.Enum):
+    FUNCTION = "function"  # module-level or nested in a function
+    INSTANCE = "instance"  # a plain method: first parameter is the instance
+    STATIC = "static"
+    CLASS = "class"
+
+
+_METHOD_DECORATORS: Final = {
+    "builtins.staticmethod": MethodKind.STATIC,
+    "builtins.classmethod": MethodKind.CLASS,
+    "abc.abstractclassmethod": MethodKind.CLASS,
+    "abc.abstractstaticmethod": MethodKind.STATIC,
+}
+
+
+_CLASS_RECEIVERS: Final = frozenset({"cls", "klass", "mcs", "mcls", "metacls"})
+
+
+def method_kind(function: cst.FunctionDef, in_class_body: bool, names: NameTracker) -> MethodKind:
+    """What kind of callable ``function`` is, given whether it is defined
+    directly in a class body (nested classes included)."""
+    if not in_class_body:
+        return MethodKind.FUNCTION
+    for decorator in function.decorators:
+        expr = decorator.decorator
+        kind = _METHOD_DECORATORS.get(names.qualified_name(expr.func if isinstance(expr, cst.Call) else expr) or "")
+        if kind is not None:
+            return kind
+    if function.name.value in ("__new__", "__init_subclass__", "__class_getitem__"):
+        return MethodKind.CLASS  # implicit static/class methods
+    params = [*function.params.posonly_params, *function.params.params]
+    if params and params[0].name.value in _CLASS_RECEIVERS:
+        return MethodKind.CLASS  # wrapped later: `f = classmethod(f)`, `@classproperty`
+    return MethodKind.INSTANCE
+
+
+def takes_arguments(function: cst.FunctionDef, kind: MethodKind) -> bool:
+    """Whether calls can pass varying arguments (the receiver of an instance
+    or class method does not count: MEM103 covers ``self``)."""
+    params = function.params
+    positional = [*params.posonly_params, *params.params]
+    if kind in (MethodKind.INSTANCE, MethodKind.CLASS) and positional:
+        positional = positional[1:]
+    return bool(positional or params.kwonly_params
+                or isinstance(params.star_arg, cst.Param) or isinstance(params.star_kwarg, cst.Param))
+
+
+def argument_names(function: cst.FunctionDef, kind: MethodKind) -> list[str]:
+    """Names of the parameters callers pass (receiver and ``bool`` flags excluded)."""
+    params = function.params
+    positional = [*params.posonly_params, *params.params]
+    if kind in (MethodKind.INSTANCE, MethodKind.CLASS) and positional:
+        positional = positional[1:]
+    names = [p.name.value for p in (*positional, *params.kwonly_params) if not _is_flag(p)]
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            names.append(star.name.value)
+    return names
+
+
+def _is_flag(param: cst.Param) -> bool:
+    """A ``bool`` parameter (annotated or defaulted so): two values at most."""
+    annotation = param.annotation.annotation if param.annotation is not None else None
+    if isinstance(annotation, cst.Name) and annotation.value == "bool":
+        return True
+    return isinstance(param.default, cst.Name) and param.default.value in ("True", "False")
+
+
+class MemoCacheRule(Rule):
+    """Shared walk of the rules about functools memo caches (MEM102, MEM103):
+    finds each memo-decorated function with its enclosing frames and reports
+    it after the walk unless ``name.cache_clear()`` appears in the module.
+
+    Subclasses define ``examine(function, memo, in_class)``, returning the
+    message to report or None; ``self._frames`` holds the enclosing classes
+    and functions, the function itself last.
+    """
+
+    def examine(self, function: cst.FunctionDef, memo: Memo, in_class: bool) -> str | None:
+        raise NotImplementedError
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._frames: list[cst.CSTNode] = []
+        self._found: list[tuple[cst.FunctionDef, cst.Decorator, str]] = []
+        self._cleared: set[str] = set()
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        # `load.cache_clear()` anywhere in the module: the cache is emptied.
+        if node.attr.value == "cache_clear":
+            self._cleared.add((dotted_name(node.value) or "").rsplit(".", 1)[-1])
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._frames.append(node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._frames.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        in_class = bool(self._frames) and isinstance(self._frames[-1], cst.ClassDef)
+        self._frames.append(node)
+        memo = memo_decorator(node, self.context.names)
+        if memo is None:
+            return
+        message = self.examine(node, memo, in_class)
+        if message is not None:
+            self._found.append((node, memo.decorator, message))
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._frames.pop()
+
+    def finish(self) -> None:
+        for function, decorator, message in self._found:
+            if function.name.value not in self._cleared:
+                self.report(decorator, message)

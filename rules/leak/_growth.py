@@ -1,0 +1,113 @@
+"""What a growth site inside a function stores, and whether it runs per call.
+
+Used by MEM101 (unbounded-global-container) to tell a per-request leak from
+the registries, import-time tables and decorator bookkeeping that real code
+is full of.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from memlint.tree.walk import iter_nodes
+from memlint.tree.names import dotted_name
+from memlint.analysis.naming import identifiers, per_call_identifier
+
+
+def in_decorator_factory(chain: tuple[cst.FunctionDef, ...]) -> bool:
+    """``def factory(...): def decorator(func): ...; return decorator``:
+    the inner one-argument function runs when something is decorated."""
+    for outer, inner in zip(chain, chain[1:]):
+        params = [*inner.params.posonly_params, *inner.params.params]
+        if len(params) == 1 and any(
+            isinstance(node, cst.Return) and isinstance(node.value, cst.Name) and node.value.value == inner.name.value
+            for node in iter_nodes(outer.body, into_functions=False)
+        ):
+            return True
+    return False
+
+
+def pins_identity(node: cst.CSTNode, chain: tuple[cst.FunctionDef, ...]) -> bool:
+    """The growth stores one object per call or instance: a key or value
+    built with ``id(...)``, or the instance itself (``registry.append(self)``)."""
+    in_method = any((params := [*f.params.posonly_params, *f.params.params]) and params[0].name.value == "self"
+                    for f in chain)
+    # Locals holding an identity: `fid = id(frame)`.
+    ids = {
+        target.target.value
+        for child in iter_nodes(chain[-1].body, into_functions=False)
+        if isinstance(child, cst.Assign) and _is_id_call(child.value)
+        for target in child.targets if isinstance(target.target, cst.Name)
+    }
+    bases: set[cst.CSTNode] = set()
+    for child in iter_nodes(node, into_functions=False):
+        if isinstance(child, cst.Attribute):
+            bases.add(child.value)
+        elif _is_id_call(child) or (isinstance(child, cst.Name) and child.value in ids):
+            return True
+        elif isinstance(child, cst.Name) and child.value == "self" and child not in bases and in_method:
+            return True
+    return False
+
+
+def _stored(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """What a growth statement stores (keys and values), without the
+    container expression itself."""
+    if isinstance(node, cst.Call):
+        return [arg.value for arg in node.args]
+    if isinstance(node, (cst.Assign, cst.AnnAssign)):
+        targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+        keys = [t.slice for t in targets if isinstance(t, cst.Subscript)]
+        return [element.slice for slices in keys for element in slices] + ([node.value] if node.value else [])
+    if isinstance(node, cst.AugAssign):
+        keys = list(node.target.slice) if isinstance(node.target, cst.Subscript) else []
+        return [element.slice for element in keys] + [node.value]
+    return []
+
+
+def stores_per_call_data(node: cst.CSTNode) -> bool:
+    """The growth stores a value named as per-request data: ``request_id``,
+    ``session``, ``user``, ``token``, ``event``, ``message``..."""
+    for stored in _stored(node):
+        for child in (stored, *iter_nodes(stored, into_functions=False)):
+            if isinstance(child, (cst.Name, cst.Attribute)) and any(
+                per_call_identifier(identifier) for identifier in identifiers(child) if identifier not in ("self", "cls")
+            ):
+                return True
+    return False
+
+
+def _is_id_call(node: cst.CSTNode) -> bool:
+    return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "id"
+
+
+# Explicit registration APIs: adding is the function's contract and its
+# callers (usually import-time code in other modules) decide how often.
+_REGISTERING = ("register", "add", "install", "declare", "define", "def", "set", "replace", "subscribe", "bind",
+                "load")
+
+
+def is_registration_api(function: cst.FunctionDef) -> bool:
+    name = function.name.value.lstrip("_").lower()
+    return name.startswith(_REGISTERING)
+
+
+def inheriting_classes(module: cst.Module) -> set[str]:
+    """Dotted paths of classes with a base class from another module: the
+    base class (unseen) may well empty the container its subclass declares."""
+    found: set[str] = set()
+    local: set[str] = {"object"}
+
+    def walk(body: object, prefix: str | None) -> None:
+        for statement in body:  # type: ignore[attr-defined]
+            if isinstance(statement, cst.ClassDef):
+                path = f"{prefix}.{statement.name.value}" if prefix else statement.name.value
+                roots = {(dotted_name(arg.value) or "?").split(".")[0] for arg in statement.bases if arg.keyword is None}
+                if roots - local:
+                    found.add(path)
+                local.add(statement.name.value)
+                if isinstance(statement.body, cst.IndentedBlock):
+                    walk(statement.body.body, path)
+
+    walk(module.body, None)
+    return found

@@ -1,0 +1,210 @@
+"""MEM109 atexit-per-instance."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from memlint.rules.leak._caches import MethodKind, method_kind
+from memlint.rules.leak._classes import is_singleton
+from memlint.tree.walk import iter_nodes
+from memlint.tree.names import dotted_name
+from memlint.rules.leak._once import runs_once
+from memlint.diagnostic import Family
+from memlint.rule import Rule
+
+
+class AtexitPerInstance(Rule):
+    """Flags `atexit.register` of a bound method or object in per-instance or per-call code.
+
+    ## What it does
+    Reports, inside an instance method, `atexit.register(self.close)`,
+    `atexit.register(conn.close)` for an object made in the method,
+    `atexit.register(cleanup, self)`, a `partial` or a lambda using `self`,
+    unless the module takes that callback back (`atexit.unregister(self.close)`,
+    matched as spelt; an unregister of a callback it cannot name silences
+    the file), no once-only flag
+    (a `global` or class attribute the method sets) guards it, and the
+    class is not a singleton (a `Singleton` base or metaclass, or one
+    instance made at module level).
+
+    ## Why is this bad?
+    The `atexit` registry is process-wide and only emptied at exit. Every
+    registration made per object keeps that object (and everything it
+    references) alive until the process ends, even after it is closed.
+
+    ## Example
+    ```python
+    import atexit
+
+    class Connection:
+        def __init__(self, address):
+            self.address = address
+            atexit.register(self.close)
+
+        def close(self):
+            pass
+    ```
+
+    ## Use instead
+    ```python
+    import weakref
+
+    class Connection:
+        def __init__(self, address):
+            self.address = address
+            self._finalizer = weakref.finalize(self, print, "closing", address)
+
+        def close(self):
+            self._finalizer()
+    ```
+
+    ```python
+    import atexit
+
+    class Connection:
+        def __init__(self, address):
+            atexit.register(self.close)
+
+        def close(self):
+            atexit.unregister(self.close)
+    ```
+
+    ## Known limitations
+    A registration that only happens once per process (a singleton's
+    `__init__`) is reported too. Plain functions registering an object they
+    create (`conn = connect(); atexit.register(conn.close)`) are not
+    reported: such factories usually run once per process.
+    """
+
+    code = "MEM109"
+    name = "atexit-per-instance"
+    family = Family.LEAK
+    message = (
+        "`atexit.register` of `{what}` per instance or call keeps every object alive until exit: "
+        "use `weakref.finalize(obj, ...)`, or `atexit.unregister` it when the object is closed"
+    )
+    triggers = ("register",)
+    seed = "3.3 scenario 1: global state that accumulates (全局变量累积)"
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._stack: list[cst.CSTNode] = []
+        self._found: list[tuple[cst.Call, cst.FunctionDef, str]] = []
+        # What `atexit.unregister` takes back, as spelt (`self.close`); None:
+        # something this rule cannot name, which may be any registration.
+        self._unregistered: set[str | None] = set()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._stack.append(node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._stack.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._stack.append(node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._stack.pop()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        name = self.context.names.call_name(node)
+        if name == "atexit.unregister" and node.args:
+            self._unregistered.add(self._trailing(node.args[0].value, unregistering=True))
+        for index, arg in enumerate(node.args):
+            # `stack.callback(atexit.unregister, self._stack.close)`: taken back later.
+            # (The trigger word is `register`: this runs on every call of many files,
+            # so only a bare name or an `.unregister` attribute is resolved.)
+            value = arg.value
+            if not (isinstance(value, cst.Name) or (isinstance(value, cst.Attribute) and value.attr.value == "unregister")):
+                continue
+            if self.context.names.qualified_name(value) == "atexit.unregister":
+                rest = node.args[index + 1:]
+                self._unregistered.add(self._trailing(rest[0].value, unregistering=True) if rest else None)
+        if name != "atexit.register" or not node.args:
+            return
+        function = next((f for f in reversed(self._stack) if isinstance(f, cst.FunctionDef)), None)
+        cls = next((c for c in reversed(self._stack) if isinstance(c, cst.ClassDef)), None)
+        if function is None or (cls is not None and is_singleton(cls, self.context.module)):
+            return  # one instance per process: nothing accumulates
+        what = self._pinned(node, function)
+        if what is not None:
+            self._found.append((node, function, what))
+
+    def _pinned(self, call: cst.Call, function: cst.FunctionDef) -> str | None:
+        """What object the registration keeps alive, spelt as in the code."""
+        receiver, kind = self._method()
+        instance = receiver if kind is MethodKind.INSTANCE else None
+        code = self.context.module.code_for_node
+        first = call.args[0].value
+        if isinstance(first, cst.Attribute) and isinstance(first.value, cst.Name):
+            base = first.value.value
+            # A bound method of the instance, or of an object made per call;
+            # a class method's `cls` exists once per class.
+            # A plain function registering a local object's method is as often
+            # a once-per-process factory (a pid lock, a CLI's log file): only
+            # methods, run per instance, are reported.
+            if base == instance or (instance is not None and base != receiver and self.context.names.is_local(base)):
+                return code(first)
+        if instance is not None and isinstance(first, cst.Attribute) and _rooted_at(first.value, instance):
+            return code(first)  # `self.conn.close`: pins the connection each instance made
+        if instance is None:
+            return None
+        # A lambda captures `self` whenever it uses it; a call or an argument
+        # pins it only when given `self` itself, not `self.some_attribute`.
+        if isinstance(first, cst.Lambda) and _mentions(first, instance):
+            return code(first)
+        if isinstance(first, cst.Call) and _mentions_bare(first, instance):
+            return code(first)
+        if any(_mentions_bare(arg.value, instance) for arg in call.args[1:]):
+            return instance
+        return None
+
+    def _method(self) -> tuple[str | None, MethodKind | None]:
+        """First parameter and kind of the innermost enclosing method."""
+        for index in range(len(self._stack) - 1, 0, -1):
+            node, parent = self._stack[index], self._stack[index - 1]
+            if isinstance(node, cst.FunctionDef) and isinstance(parent, cst.ClassDef):
+                params = node.params.posonly_params or node.params.params
+                return (params[0].name.value if params else None), method_kind(node, True, self.context.names)
+        return None, None
+
+    def _trailing(self, callback: cst.BaseExpression, unregistering: bool = False) -> str | None:
+        """``self.close``, ``conn.close`` or a module function's name, as spelt."""
+        if isinstance(callback, cst.Attribute):
+            return dotted_name(callback)
+        if isinstance(callback, cst.Name) and (not unregistering or self.context.names.is_module_level(callback.value)):
+            return callback.value
+        return None
+
+    def finish(self) -> None:
+        if None in self._unregistered:
+            return  # `atexit.unregister(callback)` with a callback from elsewhere: may be any of them
+        for call, function, what in self._found:
+            if self._trailing(call.args[0].value) in self._unregistered:
+                continue  # taken back in the close path
+            if not runs_once(function, call) and not any(
+                isinstance(node, cst.Global) for node in iter_nodes(function.body, into_functions=False)
+            ):
+                self.report(call, self.message.format(what=what))
+
+
+def _rooted_at(expr: cst.BaseExpression, name: str) -> bool:
+    """``self.a`` / ``self.a.b`` for ``name`` == "self"."""
+    while isinstance(expr, cst.Attribute):
+        expr = expr.value
+        if isinstance(expr, cst.Name):
+            return expr.value == name
+    return False
+
+
+def _mentions(expr: cst.CSTNode, name: str) -> bool:
+    return (isinstance(expr, cst.Name) and expr.value == name) or any(
+        isinstance(node, cst.Name) and node.value == name for node in iter_nodes(expr)
+    )
+
+
+def _mentions_bare(expr: cst.CSTNode, name: str) -> bool:
+    """``name`` used as a value of its own, not as the base of ``name.attr``."""
+    bases = {node.value for node in (expr, *iter_nodes(expr)) if isinstance(node, cst.Attribute)}
+    return any(
+        isinstance(node, cst.Name) and node.value == name and node not in bases for node in (expr, *iter_nodes(expr))
+    )

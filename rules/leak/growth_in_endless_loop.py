@@ -1,0 +1,133 @@
+"""MEM105 growth-in-endless-loop."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from memlint.rules.leak._containers import AUTO_INSERTING, Event, events, lookups, new_container
+from memlint.tree.walk import iter_nodes
+from memlint.analysis.loops import is_endless, left_by_exception
+from memlint.diagnostic import Family
+from memlint.rule import Rule
+
+_EVENT_NODES = (cst.Call, cst.Assign, cst.AnnAssign, cst.AugAssign, cst.Del, cst.Comparison, cst.Return, cst.Yield)
+
+
+class GrowthInEndlessLoop(Rule):
+    """Flags containers grown on every pass of a loop that never ends.
+
+    ## What it does
+    Reports a local `list`/`dict`/`set`/`deque()`... created before a
+    `while True:` loop that nothing leaves (no `break`, `return`, `raise` or
+    `sys.exit`), when the loop grows it and nothing in the function removes
+    entries, rebinds it inside the loop, checks its `len()` or hands it to
+    other code.
+
+    ## Why is this bad?
+    A service loop runs for the life of the process. A container that gains
+    an entry per message, connection or tick and loses none grows until the
+    process runs out of memory.
+
+    ## Example
+    ```python
+    def consume(queue):
+        seen = set()
+        while True:
+            message = queue.get()
+            seen.add(message.id)
+            message.ack()
+    ```
+
+    ## Use instead
+    ```python
+    from collections import deque
+
+    def consume(queue):
+        recent = deque(maxlen=10_000)
+        while True:
+            message = queue.get()
+            recent.append(message.id)
+            message.ack()
+    ```
+
+    ```python
+    def consume(queue, flush):
+        batch = []
+        while True:
+            batch.append(queue.get())
+            if len(batch) >= 100:
+                flush(batch)
+                batch = []
+    ```
+
+    ## Known limitations
+    Only local containers are followed; module-level ones are MEM101's.
+    """
+
+    code = "MEM105"
+    name = "growth-in-endless-loop"
+    family = Family.LEAK
+    message = (
+        "`{name}` grows on every pass of a loop that never ends and nothing removes entries: "
+        "bound it (`deque(maxlen=N)`, a `len()` check), clear or re-create it each iteration, or evict old entries"
+    )
+    triggers = ("while",)
+    seed = "3.3 scenario 2: containers that only grow (Map/Slice 不断增长)"
+
+    def visit_Module(self, node: cst.Module) -> None:
+        # The module is a frame too: a script's `while True:` at top level (or
+        # under `if __name__ == "__main__":`) runs for the life of the process.
+        self._frames: list[tuple[cst.FunctionDef | cst.Module, dict[str, str]]] = [(node, {})]
+        self._reported: set[cst.CSTNode] = set()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._frames.append((node, {}))
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._frames.pop()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if self._frames and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            kind = new_container(node.value, self.context.names)
+            if kind is not None:
+                self._frames[-1][1].setdefault(node.targets[0].target.value, kind)
+
+    def visit_While(self, node: cst.While) -> None:
+        if not self._frames or not self._frames[-1][1] or not is_endless(node):
+            return
+        function, containers = self._frames[-1]
+        if left_by_exception(function, node):
+            return  # the drain idiom: a call in the loop raises to end it
+        grown: dict[str, cst.CSTNode] = {}
+        safe = self._handled_elsewhere(function, containers)
+        for child in iter_nodes(node.body, into_functions=False):
+            # A map keyed by what it already holds (`old = seen.get(k)`,
+            # `if k in seen`, `seen[k]`) tracks state per key: bounded by the
+            # key space, not by the number of passes.
+            looked_up = lookups(child) if isinstance(child, (cst.Call, cst.Comparison)) else ()
+            safe.update(e.value for e in looked_up if isinstance(e, cst.Name))
+            if not isinstance(child, _EVENT_NODES):
+                continue
+            for event, expr in events(child, self.context.names):
+                if not isinstance(expr, cst.Name) or expr.value not in containers:
+                    continue
+                if event is Event.GROW or (event is Event.GROW_ITEM and containers[expr.value] in AUTO_INSERTING):
+                    grown.setdefault(expr.value, child)
+                elif event is Event.REBIND:
+                    safe.add(expr.value)
+        for name, site in grown.items():
+            if name not in safe and site not in self._reported:
+                self._reported.add(site)
+                self.report(site, self.message.format(name=name))
+
+    def _handled_elsewhere(self, function: cst.FunctionDef | cst.Module, containers: dict[str, str]) -> set[str]:
+        """Containers the function shrinks, bounds or hands to other code anywhere."""
+        safe: set[str] = set()
+        for child in iter_nodes(function if isinstance(function, cst.Module) else function.body, into_functions=True):
+            if isinstance(child, _EVENT_NODES):
+                for event, expr in events(child, self.context.names):
+                    if isinstance(expr, cst.Name) and expr.value in containers and event in (
+                        Event.SHRINK, Event.BOUND, Event.ESCAPE,
+                    ):
+                        safe.add(expr.value)
+        return safe
