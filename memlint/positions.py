@@ -25,7 +25,7 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 from libcst.metadata.position_provider import PositionProvidingCodegenState
 
-from memlint.tree.walk import children
+from memlint.tree.walk import iter_nodes
 
 
 def statement_lines(tree: ast.AST) -> list[int]:
@@ -102,11 +102,4 @@ def _by_statement(module: cst.Module, nodes: Collection[cst.CSTNode],
 
 def _holds(root: cst.CSTNode, wanted: set[int]) -> set[int]:
     """The ids of ``wanted`` found in ``root``'s subtree."""
-    found = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if id(node) in wanted:
-            found.add(id(node))
-        stack.extend(children(node))
-    return found
+    return {id(node) for node in iter_nodes(root, include_self=True) if id(node) in wanted}

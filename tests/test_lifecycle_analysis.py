@@ -12,7 +12,7 @@ from memlint.rules.lifecycle._callables import (
     callable_label,
     resolve_callable,
 )
-from memlint.rules.lifecycle._handles import Fate, fate_of, in_loop, locate
+from memlint.rules.lifecycle._handles import Fate, Site, fate_of, in_loop
 from memlint.tree.walk import find_paths
 from memlint.analysis.loops import checks_stop_signal, unstoppable_loop
 from memlint.tree.names import NameTracker
@@ -44,6 +44,12 @@ def _calls(module: cst.Module, func_text: str) -> list[cst.Call]:
         node for node, _ in find_paths(module, lambda n: isinstance(n, cst.Call))
         if module.code_for_node(node.func) == func_text  # type: ignore[attr-defined]
     ]
+
+
+def locate(module: cst.Module, nodes: list[cst.Call]) -> list[Site]:
+    """Sites of ``nodes`` in source order (the rules record them during the engine's walk)."""
+    wanted = {id(node) for node in nodes}
+    return [Site(node, path) for node, path in find_paths(module, lambda n: id(n) in wanted)]
 
 
 def _function(module: cst.Module, name: str) -> cst.FunctionDef:

@@ -8,6 +8,7 @@ from typing import Callable, Final
 
 import libcst as cst
 
+from memlint.tree.nodes import target_names
 from memlint.tree.walk import visit
 
 # Bigger results are not folded further: they only need to be "huge".
@@ -154,32 +155,22 @@ def _bound_names_of_compound(statement: cst.CSTNode) -> list[str]:
             return False
 
         def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-            found.extend(_names_in(node.target))
+            found.extend(target_names(node.target))
 
         def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-            found.extend(_names_in(node.target))
+            found.extend(target_names(node.target))
 
         def visit_AugAssign(self, node: cst.AugAssign) -> None:
-            found.extend(_names_in(node.target))
+            found.extend(target_names(node.target))
 
         def visit_For(self, node: cst.For) -> None:
-            found.extend(_names_in(node.target))
+            found.extend(target_names(node.target))
 
         def visit_AsName(self, node: cst.AsName) -> None:
-            found.extend(_names_in(node.name))
+            found.extend(target_names(node.name))
 
     visit(statement, _Targets())
     return found
-
-
-def _names_in(target: cst.CSTNode) -> list[str]:
-    if isinstance(target, cst.Name):
-        return [target.value]
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return [n for e in target.elements for n in _names_in(e.value)]
-    if isinstance(target, cst.StarredElement):
-        return _names_in(target.value)
-    return []
 
 
 # -- allocation size estimates ----------------------------------------------

@@ -18,6 +18,8 @@ from typing import Final
 
 import libcst as cst
 
+from memlint.tree.nodes import dotted_name, parameters, target_names
+
 _BUILTINS: Final = frozenset(dir(builtins))
 # A name bound by something other than an import: it shadows whatever an
 # outer scope or the builtins would give it.
@@ -49,18 +51,6 @@ class Scope:
         return None
 
 
-def dotted_name(expr: cst.BaseExpression) -> str | None:
-    """``a.b.c`` for a Name/Attribute chain, else None (no resolution)."""
-    parts: list[str] = []
-    while isinstance(expr, cst.Attribute):
-        parts.append(expr.attr.value)
-        expr = expr.value
-    if isinstance(expr, cst.Name):
-        parts.append(expr.value)
-        return ".".join(reversed(parts))
-    return None
-
-
 def _import_alias_names(alias: cst.ImportAlias) -> tuple[str, str]:
     """(bound local name, qualified name) for ``import a.b [as c]``."""
     full = _module_name(alias.name)
@@ -71,16 +61,6 @@ def _import_alias_names(alias: cst.ImportAlias) -> tuple[str, str]:
 
 def _module_name(node: cst.BaseExpression) -> str:
     return dotted_name(node) or ""
-
-
-def _target_names(target: cst.BaseExpression) -> Iterable[str]:
-    if isinstance(target, cst.Name):
-        yield target.value
-    elif isinstance(target, (cst.Tuple, cst.List)):
-        for element in target.elements:
-            yield from _target_names(element.value)
-    elif isinstance(target, cst.StarredElement):
-        yield from _target_names(target.value)
 
 
 class NameTracker:
@@ -98,12 +78,8 @@ class NameTracker:
         if kind is cst.FunctionDef or kind is cst.Lambda:
             self._bind(node, self.current)  # a def's own name lives outside it
             scope = Scope(node, self.current)
-            params = node.params  # type: ignore[attr-defined]
-            for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            for param in parameters(node.params):  # type: ignore[attr-defined]
                 scope.bindings[param.name.value] = LOCAL
-            for star in (params.star_arg, params.star_kwarg):
-                if isinstance(star, cst.Param):
-                    scope.bindings[star.name.value] = LOCAL
             self._enter(node, scope)
         elif kind is cst.ClassDef:
             self._bind(node, self.current)
@@ -131,19 +107,19 @@ class NameTracker:
             self._bind_import_from(node, scope)  # type: ignore[arg-type]
         elif kind is cst.Assign:
             for target in node.targets:  # type: ignore[attr-defined]
-                for name in _target_names(target.target):
+                for name in target_names(target.target):
                     scope.bindings.setdefault(name, LOCAL)
         elif kind is cst.AnnAssign or kind is cst.AugAssign:
-            for name in _target_names(node.target):  # type: ignore[attr-defined]
+            for name in target_names(node.target):  # type: ignore[attr-defined]
                 scope.bindings.setdefault(name, LOCAL)
         elif kind is cst.For or kind is cst.CompFor:
-            for name in _target_names(node.target):  # type: ignore[attr-defined]
+            for name in target_names(node.target):  # type: ignore[attr-defined]
                 scope.bindings.setdefault(name, LOCAL)
         elif kind is cst.AsName:
-            for name in _target_names(node.name):  # type: ignore[attr-defined]
+            for name in target_names(node.name):  # type: ignore[attr-defined]
                 scope.bindings.setdefault(name, LOCAL)
         elif kind is cst.NamedExpr:
-            for name in _target_names(node.target):  # type: ignore[attr-defined]
+            for name in target_names(node.target):  # type: ignore[attr-defined]
                 scope.bindings.setdefault(name, LOCAL)
         elif kind is cst.FunctionDef or kind is cst.ClassDef:
             scope.bindings[node.name.value] = LOCAL  # type: ignore[attr-defined]

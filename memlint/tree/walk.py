@@ -89,9 +89,12 @@ def visit(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
     visitor.on_leave(node)
 
 
-def iter_nodes(node: cst.CSTNode, *, into_functions: bool = True) -> Iterator[cst.CSTNode]:
-    """Every node under ``node`` in source order (pre-order); nested
+def iter_nodes(node: cst.CSTNode, *, into_functions: bool = True, include_self: bool = False) -> Iterator[cst.CSTNode]:
+    """Every node under ``node`` (and ``node`` itself first when
+    ``include_self``) in source order (pre-order); the insides of nested
     functions, lambdas and classes are skipped unless ``into_functions``."""
+    if include_self:
+        yield node
     stack = list(reversed(tuple(children(node))))
     while stack:
         child = stack.pop()

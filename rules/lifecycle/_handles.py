@@ -256,14 +256,6 @@ class Site:
         return self.path[0]
 
 
-def locate(module: cst.Module, nodes: Collection[cst.CSTNode]) -> list[Site]:
-    """Sites of ``nodes`` in ``module``, in source order, found in one walk."""
-    wanted = {id(node) for node in nodes}
-    if not wanted:
-        return []
-    return [Site(node, path) for node, path in find_paths(module, lambda n: id(n) in wanted)]
-
-
 def fate_of(
     site: Site,
     closers: Collection[str] = ("join", "cancel"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from memlint.rules.lifecycle._callables import Enclosing, ModuleIndex, resolve_callable
-from memlint.rules.lifecycle._handles import Fate, Site, expected_to_raise, fate_of, locate
+from memlint.rules.lifecycle._handles import Fate, Site, expected_to_raise, fate_of
 from memlint.rules.lifecycle._tasks import (
     container_leaks,
     in_task_group,
@@ -101,7 +101,7 @@ class DanglingTask(Rule):
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
-        self._calls: list[tuple[cst.Call, str]] = []
+        self._calls: list[tuple[Site, str]] = []  # task-creating calls and their factory, in source order
         self._index: ModuleIndex | None = None
         self._loop_names: dict[int, set[str]] = {}  # scope id -> names bound to an event loop
 
@@ -116,13 +116,12 @@ class DanglingTask(Rule):
         loop_names = self._loop_names.get(id(self.context.names.current), ())
         factory = is_task_factory(node, self.context.names, loop_names)
         if factory is not None:
-            self._calls.append((node, factory))
+            self._calls.append((Site(node, self.context.where.parents), factory))
 
     def finish(self) -> None:
-        factories = {id(call): factory for call, factory in self._calls}
-        for site in locate(self.context.module, [call for call, _ in self._calls]):
+        for site, factory in self._calls:
             if not in_task_group(site, self.context.names) and not expected_to_raise(site):
-                self._check(site, factories[id(site.node)])
+                self._check(site, factory)
 
     def _check(self, site: Site, factory: str) -> None:
         fate = fate_of(site, closers=("cancel",), neutral=("set_name", "get_name", "get_coro"))

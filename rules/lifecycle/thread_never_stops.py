@@ -16,7 +16,6 @@ from memlint.rules.lifecycle._handles import (
     attribute_uses,
     expected_to_raise,
     fate_of,
-    locate,
 )
 from memlint.analysis.loops import unstoppable_loop
 from memlint.diagnostic import Family
@@ -110,8 +109,10 @@ class ThreadNeverStops(Rule):
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
-        self._threads: list[cst.Call] = []
-        self._class_calls: list[cst.Call] = []
+        # Thread(...) calls and calls of plain names (instances of a Thread
+        # subclass, once the module's classes are known), in source order.
+        self._sites: list[Site] = []
+        self._threads: set[int] = set()  # ids of the Thread(...) calls among them
         self._classes: list[cst.ClassDef] = []
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
@@ -120,9 +121,10 @@ class ThreadNeverStops(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         if self.context.names.call_name(node) in THREAD:
-            self._threads.append(node)
+            self._threads.add(id(node))
+            self._sites.append(Site(node, self.context.where.parents))
         elif isinstance(node.func, cst.Name):
-            self._class_calls.append(node)
+            self._sites.append(Site(node, self.context.where.parents))
 
     def finish(self) -> None:
         if not self._threads and not self._classes:
@@ -133,13 +135,14 @@ class ThreadNeverStops(Rule):
             klass.name.value: klass for klass in self._classes
             if klass.name.value in index.classes and index.subclasses_base(klass, names, THREAD)
         }
-        instances = [call for call in self._class_calls if call.func.value in thread_classes]  # type: ignore[attr-defined]
-        sites = locate(self.context.module, [*self._threads, *instances])
-        threads = {id(call) for call in self._threads}
-        for site in sites:
-            if id(site.node) in threads and not expected_to_raise(site):
+        instances = [
+            site for site in self._sites
+            if id(site.node) not in self._threads and site.node.func.value in thread_classes  # type: ignore[attr-defined]
+        ]
+        for site in self._sites:
+            if id(site.node) in self._threads and not expected_to_raise(site):
                 self._check_target(site, index)
-        self._check_subclasses(thread_classes, [s for s in sites if id(s.node) not in threads], index)
+        self._check_subclasses(thread_classes, instances, index)
 
     def _check_target(self, site: Site, index: ModuleIndex) -> None:
         call = site.node

@@ -13,7 +13,6 @@ from memlint.rules.lifecycle._handles import (
     expected_to_raise,
     fate_of,
     in_loop,
-    locate,
 )
 from memlint.rules.lifecycle._timers import (
     TIMER,
@@ -103,17 +102,17 @@ class TimerNeverCancelled(Rule):
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
-        self._calls: list[cst.Call] = []
+        self._sites: list[Site] = []  # Timer(...) and call_later(...) calls, in source order
 
     def visit_Call(self, node: cst.Call) -> None:
         if is_scheduler_call(node) or self.context.names.call_name(node) == TIMER:
-            self._calls.append(node)
+            self._sites.append(Site(node, self.context.where.parents))
 
     def finish(self) -> None:
-        if not self._calls:
+        if not self._sites:
             return
         index = ModuleIndex.build(self.context.module)
-        for site in locate(self.context.module, self._calls):
+        for site in self._sites:
             if site.function is not None and not expected_to_raise(site):
                 self._check(site, index)
 

@@ -9,6 +9,7 @@ from typing import Union
 import libcst as cst
 
 from memlint.rule import FileContext, Rule
+from memlint.tree.nodes import parameters, target_names
 from memlint.tree.walk import visit
 
 Scope = Union[cst.FunctionDef, cst.Module]
@@ -47,7 +48,7 @@ class ScopeBindings:
         self.uses: dict[str, list[cst.Name]] = {}
         walker = _Walker(self)
         if isinstance(scope, cst.FunctionDef):
-            for param in params_of(scope.params):
+            for param in parameters(scope.params):
                 annotation = param.annotation.annotation if param.annotation is not None else None
                 self._bind(param.name.value, Binding("param", annotation, param))
             visit(scope.body, walker)
@@ -156,25 +157,6 @@ class ScopeBindings:
         return False
 
 
-def params_of(params: cst.Parameters) -> Iterator[cst.Param]:
-    yield from params.posonly_params
-    yield from params.params
-    yield from params.kwonly_params
-    for star in (params.star_arg, params.star_kwarg):
-        if isinstance(star, cst.Param):
-            yield star
-
-
-def _names(target: cst.BaseExpression) -> Iterator[str]:
-    if isinstance(target, cst.Name):
-        yield target.value
-    elif isinstance(target, (cst.Tuple, cst.List)):
-        for element in target.elements:
-            yield from _names(element.value)
-    elif isinstance(target, cst.StarredElement):
-        yield from _names(target.value)
-
-
 class _Walker(cst.CSTVisitor):
     """Records parents, bindings (outside nested scopes) and name uses."""
 
@@ -214,7 +196,7 @@ class _Walker(cst.CSTVisitor):
             self.targets.add(id(target))
             self.index._bind(target.value, Binding(kind, value, node))
             return
-        for name in _names(target):
+        for name in target_names(target):
             self._other(name, node)
         self._mark_targets(target)
 
@@ -237,7 +219,7 @@ class _Walker(cst.CSTVisitor):
         elif isinstance(node, cst.NamedExpr):
             self._target(node.target, "assign", node.value, node)
         elif isinstance(node, cst.AugAssign):
-            for name in _names(node.target):
+            for name in target_names(node.target):
                 self._other(name, node)
         elif isinstance(node, (cst.For, cst.CompFor)):
             self._target(node.target, "for", node.iter, node)
@@ -256,10 +238,10 @@ class _Walker(cst.CSTVisitor):
                 if isinstance(bound, cst.Name):
                     self._other(bound.value, node)
         elif isinstance(node, cst.ExceptHandler) and node.name is not None:
-            for name in _names(node.name.name):
+            for name in target_names(node.name.name):
                 self._other(name, node)
         elif isinstance(node, cst.Del):
-            for name in _names(node.target):
+            for name in target_names(node.target):
                 self._other(name, node)
 
     def _record_use(self, node: cst.Name) -> None:
@@ -278,29 +260,6 @@ class _Walker(cst.CSTVisitor):
         self.index.uses.setdefault(node.value, []).append(node)
 
 
-class CallsByScope:
-    """Collects nodes per enclosing function (or module) during the walk, so
-    that a rule builds a ScopeBindings only for scopes that hold a candidate.
-
-    A rule calls ``enter(node)`` from visit_Module/visit_FunctionDef,
-    ``add(node)`` for candidates and ``leave()`` from the matching leave_,
-    which returns the candidates of the scope being left.
-    """
-
-    def __init__(self) -> None:
-        self._stack: list[list[cst.CSTNode]] = []
-
-    def enter(self) -> None:
-        self._stack.append([])
-
-    def add(self, node: cst.CSTNode) -> None:
-        if self._stack:
-            self._stack[-1].append(node)
-
-    def leave(self) -> list[cst.CSTNode]:
-        return self._stack.pop() if self._stack else []
-
-
 class ScopedCallRule(Rule):
     """A rule that collects candidate calls per function (or the module)
     during the walk and checks them when that scope is left, so that the
@@ -311,7 +270,9 @@ class ScopedCallRule(Rule):
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
-        self._calls = CallsByScope()
+        # Candidates by the innermost enclosing def (the module for the
+        # others), checked when that scope is left.
+        self._calls: dict[cst.CSTNode, list[cst.CSTNode]] = {}
 
     def is_candidate(self, node: cst.Call) -> bool:
         raise NotImplementedError
@@ -319,15 +280,10 @@ class ScopedCallRule(Rule):
     def check(self, scope: Scope, calls: list[cst.CSTNode]) -> None:
         raise NotImplementedError
 
-    def visit_Module(self, node: cst.Module) -> None:
-        self._calls.enter()
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._calls.enter()
-
     def visit_Call(self, node: cst.Call) -> None:
         if self.is_candidate(node):
-            self._calls.add(node)
+            owner = self.context.where.function or self.context.module
+            self._calls.setdefault(owner, []).append(node)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self._leave_scope(original_node)
@@ -336,6 +292,6 @@ class ScopedCallRule(Rule):
         self._leave_scope(original_node)
 
     def _leave_scope(self, scope: Scope) -> None:
-        calls = self._calls.leave()
+        calls = self._calls.pop(scope, None)
         if calls:
             self.check(scope, calls)

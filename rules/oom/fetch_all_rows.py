@@ -15,7 +15,7 @@ from memlint.rules.oom._scoped import (
 )
 from memlint.tree.names import dotted_name
 from memlint.diagnostic import Family
-from memlint.tree.walk import visit
+from memlint.tree.walk import iter_nodes
 
 # Calls whose result is a DB-API cursor (or a result set with the same API):
 # `conn.cursor()`, `conn.execute(sql)` (sqlite3, SQLAlchemy, aiosqlite).
@@ -154,20 +154,11 @@ def _binds_cursor(binding: Binding) -> bool:
 
 def _queries(loop: cst.CSTNode, index: ScopeBindings) -> bool:
     """True when the loop (a comprehension: all of it) runs a query, commits or closes something."""
-    found = False
-
-    class _Finder(cst.CSTVisitor):
-        def visit_Call(self, node: cst.Call) -> None:
-            nonlocal found
-            if isinstance(node.func, cst.Attribute) and node.func.attr.value in QUERY_METHODS:
-                found = True
-
-    finder = _Finder()
     if isinstance(loop, cst.For):
-        visit(loop.body, finder)
+        parts: list[cst.CSTNode] = [loop.body]
     elif isinstance(loop, cst.CompFor):
         # Not the iterable itself: that is where the query is, legitimately.
-        parts: list[cst.CSTNode] = [*loop.ifs]
+        parts = [*loop.ifs]
         if loop.inner_for_in is not None:
             parts.append(loop.inner_for_in)
         comprehension = index.parent(loop)
@@ -175,6 +166,9 @@ def _queries(loop: cst.CSTNode, index: ScopeBindings) -> bool:
             part = getattr(comprehension, attr, None)
             if isinstance(part, cst.CSTNode):
                 parts.append(part)
-        for part in parts:
-            visit(part, finder)
-    return found
+    else:
+        return False
+    return any(
+        isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in QUERY_METHODS
+        for part in parts for node in iter_nodes(part, include_self=True)
+    )

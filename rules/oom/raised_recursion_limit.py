@@ -8,7 +8,8 @@ from typing import Final, Union
 import libcst as cst
 
 from memlint.analysis.constants import evaluate_int, fold, module_constants
-from memlint.rules.oom._scoped import ScopeBindings, params_of
+from memlint.rules.oom._scoped import ScopeBindings
+from memlint.tree.nodes import parameters
 from memlint.tree.names import dotted_name
 from memlint.diagnostic import Family
 from memlint.options import Option, parse_int
@@ -281,7 +282,7 @@ class RaisedRecursionLimit(Rule):
         inner = names.scope_of(scope) if isinstance(scope, cst.CSTNode) else None
         while inner is not None and inner is not names.module_scope:
             if name in inner.bindings and not inner.is_class:
-                if isinstance(inner.node, cst.FunctionDef) and name in {p.name.value for p in params_of(inner.node.params)}:
+                if isinstance(inner.node, cst.FunctionDef) and name in {p.name.value for p in parameters(inner.node.params)}:
                     return _PARAMETER
                 return None
             inner = inner.parent
