@@ -20,10 +20,9 @@ from memlint.baseline import Baseline, BaselineError, BaselineWriter
 from memlint.cache import ResultCache
 from memlint.config import Config, ConfigError, load_config, relative_posix
 from memlint.discovery import Discovery
-from memlint.docs import rule_text
 from memlint.options import parse_str_list
 from memlint.diagnostic import RUN_CODES
-from memlint.registry import all_rules, is_known_selector
+from memlint.registry import catalogue, is_known_selector
 from memlint.report.base import Reporter
 from memlint.report.github import GithubReporter
 from memlint.report.json_report import JsonReporter
@@ -195,7 +194,7 @@ def _list_rules(argv: list[str]) -> int:
     if argv:
         raise UsageError("`memlint rules` takes no arguments")
     rows = [(r.code, r.name, r.family.value, "yes") for r in RUN_CODES]
-    rows += [(r.code, r.name, r.family.value, "yes" if r.default else "no (opt-in)") for r in all_rules()]
+    rows += [(r.code, r.name, r.family.value, "yes" if r.default else "no (opt-in)") for r in catalogue()]
     sys.stdout.write(f"{'code':<8}{'name':<36}{'family':<11}default\n")
     for code, name, family, default in rows:
         sys.stdout.write(f"{code:<8}{name:<36}{family:<11}{default}\n")
@@ -205,6 +204,8 @@ def _list_rules(argv: list[str]) -> int:
 def _explain_rule(argv: list[str]) -> int:
     if len(argv) != 1:
         raise UsageError("usage: memlint rule CODE")
+    from memlint.docs import rule_text  # the rules' docstrings: imports the rules and libcst
+
     code = argv[0].upper()
     text = rule_text(code)
     if text is None:

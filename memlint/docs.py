@@ -13,10 +13,12 @@ from memlint.atomic import write_atomic
 from memlint.diagnostic import Family
 from memlint.options import Option
 from memlint.diagnostic import RUN_CODES, RunCode
-from memlint.registry import all_rules, rule_by_code
+from memlint.registry import all_rules, catalogue_source, rule_by_code
 from memlint.rule import Rule, split_sections
 
 DEFAULT_DIR = Path("docs") / "rules"
+# The registry's rule catalogue, generated beside the package's modules.
+CATALOGUE_PATH = Path(__file__).resolve().parent / "_catalogue.py"
 INDEX = "README.md"
 FAMILY_TITLES = {
     Family.RUN: "run (files memlint could not check)",
@@ -172,17 +174,24 @@ def _read(path: Path) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m memlint.docs", description="Generate docs/rules/ from the rule registry.")
+    parser = argparse.ArgumentParser(prog="python -m memlint.docs", description="Generate docs/rules/ and the rule catalogue (memlint/_catalogue.py) from the rule classes.")
     parser.add_argument("directory", nargs="?", type=Path, default=DEFAULT_DIR, help=f"default: {DEFAULT_DIR}")
     parser.add_argument("--check", action="store_true", help="exit 1 if the files differ from the registry; write nothing")
     args = parser.parse_args(argv)
+    catalogue = CATALOGUE_PATH
+    catalogue_stale = _read(catalogue) != catalogue_source(all_rules())
     if args.check:
         problems = drift(args.directory)
         for name in problems:
             sys.stdout.write(f"{args.directory / name}: out of date\n")
-        return 1 if problems else 0
+        if catalogue_stale:
+            sys.stdout.write(f"{catalogue}: out of date\n")
+        return 1 if problems or catalogue_stale else 0
     for name in write(args.directory):
         sys.stdout.write(f"{args.directory / name}: updated\n")
+    if catalogue_stale:
+        write_atomic(catalogue, catalogue_source(all_rules()))
+        sys.stdout.write(f"{catalogue}: updated\n")
     return 0
 
 

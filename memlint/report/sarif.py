@@ -10,7 +10,6 @@ from urllib.parse import quote
 from memlint import __version__
 from memlint.baseline import fingerprints, read_lines
 from memlint.config import relative_posix
-from memlint.docs import rule_text
 from memlint.diagnostic import RUN_CODES
 from memlint.registry import all_rules
 from memlint.report.summary import Summary
@@ -22,6 +21,10 @@ FINGERPRINT_KEY = "memlint/v1"
 
 
 def rule_descriptors() -> list[dict[str, Any]]:
+    # Rule descriptors carry each rule's documentation: SARIF output imports
+    # the rules (and libcst) even when every result comes from the cache.
+    from memlint.docs import rule_text
+
     descriptors: list[dict[str, Any]] = []
     for run_code in RUN_CODES:
         descriptors.append({

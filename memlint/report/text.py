@@ -6,7 +6,7 @@ from typing import IO
 
 from memlint.diagnostic import Family
 from memlint.diagnostic import RUN_CODES
-from memlint.registry import rule_by_code
+from memlint.registry import info_by_code
 from memlint.report.summary import FAMILY_TITLES, Summary
 from memlint.diagnostic import FileResult
 
@@ -58,14 +58,14 @@ class TextReporter:
 
 
 def _name(code: str) -> str:
-    rule = rule_by_code(code)
+    rule = info_by_code(code)
     if rule is not None:
         return rule.name
     return next((r.name for r in RUN_CODES if r.code == code), "")
 
 
 def _family(code: str) -> Family:
-    rule = rule_by_code(code)
+    rule = info_by_code(code)
     if rule is not None:
         return rule.family
     return Family.RUN
