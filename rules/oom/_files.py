@@ -254,8 +254,8 @@ def iterated_whole_read(read: cst.Call, method: str, facts: FileFacts) -> bool:
     if lines is None:
         return False
     loops = facts.index.only_iterated(lines)
-    if not loops:
-        return False
+    if not loops or all(facts.index.keeps_every_item(loop) for loop in loops):
+        return False  # used whole, or every line is kept anyway
     assert isinstance(read.func, cst.Attribute)
     source = read.func.value
     if isinstance(source, cst.Name) and any(

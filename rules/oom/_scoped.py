@@ -14,6 +14,31 @@ from memlint.tree.walk import visit
 
 Scope = Union[cst.FunctionDef, cst.Module]
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
+# Methods that add an entry to the container they are called on (not
+# `insert`/`update`: `db.insert(row)` and `progress.update(n)` keep nothing).
+_GROWING_METHODS = frozenset({"append", "appendleft", "add", "extend", "setdefault"})
+# Builtins that collect every item of the iterable they are given.
+_COLLECTORS = frozenset({"list", "tuple", "set", "frozenset", "dict", "sorted"})
+
+
+def _filters(loop: cst.CompFor) -> bool:
+    """A comprehension with an ``if`` (at any of its ``for`` levels) keeps a subset."""
+    current: cst.CompFor | None = loop
+    while current is not None:
+        if current.ifs:
+            return True
+        current = current.inner_for_in
+    return False
+
+
+def _grows_a_container(statement: cst.BaseSmallStatement) -> bool:
+    """``x.append(...)``-like calls and stores into ``x[key]``."""
+    if isinstance(statement, cst.Expr) and isinstance(statement.value, cst.Call):
+        func = statement.value.func
+        return isinstance(func, cst.Attribute) and func.attr.value in _GROWING_METHODS
+    if isinstance(statement, cst.Assign):
+        return any(isinstance(target.target, cst.Subscript) for target in statement.targets)
+    return isinstance(statement, cst.AnnAssign) and isinstance(statement.target, cst.Subscript)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +165,41 @@ class ScopeBindings:
             loops.append(loop)
         return loops
 
+
+    def keeps_every_item(self, loop: cst.CSTNode) -> bool:
+        """Whether the loop keeps something for every item it consumes, so
+        that its result is as large as its input: a list, set or dict
+        comprehension with no ``if``, a generator collected whole
+        (``list(...)``, ``sorted(...)``, ``"".join(...)``), or a ``for`` whose
+        body grows a container on every pass (``out.append(...)``,
+        ``by_id[row.id] = row``). Reading the whole input first then costs no
+        more memory than the result does: it is not an OOM risk of its own."""
+        if isinstance(loop, cst.CompFor):
+            comprehension = self.parent(loop)
+            while isinstance(comprehension, cst.CompFor):
+                comprehension = self.parent(comprehension)
+            if _filters(loop):
+                return False
+            if isinstance(comprehension, (cst.ListComp, cst.SetComp, cst.DictComp)):
+                return True
+            return isinstance(comprehension, cst.GeneratorExp) and self._collected(comprehension)
+        if isinstance(loop, cst.For) and isinstance(loop.body, cst.IndentedBlock):
+            return any(
+                _grows_a_container(small)
+                for line in loop.body.body if isinstance(line, cst.SimpleStatementLine)
+                for small in line.body
+            )
+        return False
+
+    def _collected(self, generator: cst.GeneratorExp) -> bool:
+        arg = self.parent(generator)
+        call = self.parent(arg) if isinstance(arg, cst.Arg) else None
+        if not isinstance(call, cst.Call):
+            return False
+        func = call.func
+        return (isinstance(func, cst.Name) and func.value in _COLLECTORS) or (
+            isinstance(func, cst.Attribute) and func.attr.value == "join"
+        )
 
     def runs_repeatedly(self, node: cst.CSTNode, since: cst.CSTNode) -> bool:
         """Whether ``node`` runs more than once per run of ``since``: it is in

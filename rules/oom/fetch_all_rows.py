@@ -34,7 +34,11 @@ class FetchAllRows(ScopedCallRule):
     Reports `cursor.fetchall()` (also awaited) and `list(cursor)` on a DB-API
     cursor when the resulting list is only looped over: directly in a `for`
     loop or comprehension, or through a local whose every use is such a
-    loop, once. A cursor is a value returned by `.cursor()` or `.execute(...)`, a
+    loop, once, and that loop streams: a loop that keeps an entry for every
+    row (a list, set or dict comprehension without `if`, a generator
+    collected by `list()`/`sorted()`/`"".join()`, a `for` whose body appends,
+    adds or stores on every pass) is not reported, since its result is as
+    large as the rows anyway. A cursor is a value returned by `.cursor()` or `.execute(...)`, a
     `with conn.cursor() as cur` target, or a name such as `cursor`/`cur`.
 
     ## Why is this bad?
@@ -110,6 +114,8 @@ class FetchAllRows(ScopedCallRule):
             loops = index.only_iterated(result)
             if not loops or any(_queries(loop, index) for loop in loops) or _iterated_again(result, loops, index):
                 continue
+            if all(index.keeps_every_item(loop) for loop in loops):
+                continue  # every row is kept anyway: iterating the cursor would not lower the peak
             # Rows kept past `with conn.cursor() as cur:` are fetched so that
             # the cursor can be released first: that is the point, not a slip.
             opened_by = index.opening_with(receiver)

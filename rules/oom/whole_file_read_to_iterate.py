@@ -33,7 +33,12 @@ class WholeFileReadToIterate(ScopedCallRule):
     Reports `f.readlines()`, `f.read().splitlines()`, `f.read().split("\\n")`
     and `Path(p).read_text().splitlines()` when the list of lines is only
     iterated: directly in a `for` loop or comprehension (also through
-    `enumerate`), or through a local whose every use is such a loop.
+    `enumerate`), or through a local whose every use is such a loop, and
+    that loop streams: a loop that keeps an entry for every line (a list,
+    set or dict comprehension without `if`, a generator collected by
+    `list()`/`sorted()`/`"".join()`, a `for` whose body appends, adds or
+    stores on every pass) is not reported, since its result is as large as
+    the file anyway.
     `readlines()` without a size is reported whatever `f` is (a pipe, a
     socket file, a stream parameter): it is the file-object method. For the
     `read()` forms `f` must be known to be a file: the result of `open()`
@@ -57,11 +62,11 @@ class WholeFileReadToIterate(ScopedCallRule):
     ```python
     from pathlib import Path
 
-    def load_ids(path: Path) -> set[int]:
-        ids = set()
+    def longest_line(path: Path) -> int:
+        longest = 0
         for line in path.read_text().splitlines():
-            ids.add(int(line))
-        return ids
+            longest = max(longest, len(line))
+        return longest
     ```
 
     ## Use instead
