@@ -37,8 +37,11 @@ class TimerNeverCancelled(Rule):
     (resolved in the module) re-arms the same timer, unconditionally, while
     the new handle is dropped (discarded, or kept in a local that is only
     started, printed or logged) or kept in an attribute that is never
-    cancelled (`cancel()`, `remove_timeout(...)`); and a `threading.Timer`
-    started inside a loop whose handle is dropped.
+    cancelled (`cancel()`, `remove_timeout(...)`); a `threading.Timer`
+    started inside a loop whose handle is dropped; and a `threading.Timer`
+    that a method other than the constructor stores in an attribute of its
+    class that nothing in the class ever cancels, so that each call replaces
+    a timer still running.
 
     ## Why is this bad?
     A periodic chain with no handle and no stop flag can never be stopped:
@@ -97,6 +100,11 @@ class TimerNeverCancelled(Rule):
         "`threading.Timer` started in a loop with its handle dropped: the timers pile up and none "
         "can be cancelled; keep the handles and `cancel()` them on shutdown"
     )
+    replaced_message = (
+        "`threading.Timer` replaces `{receiver}.{name}` on every call and no timer kept there is ever "
+        "cancelled: each call leaves the previous timer running; `cancel()` the previous timer before "
+        "starting a new one, and on shutdown"
+    )
     triggers = ("Timer", "call_later", "call_at")
     seed = "3.3 scenario 4: timer never stopped (定时器没有停止)"
 
@@ -138,6 +146,20 @@ class TimerNeverCancelled(Rule):
                 self.report(call, self.message.format(factory=factory, callback=target.name.value, how=how))
         elif is_timer and in_loop(site) and fate.fate is Fate.DROPPED:
             self.report(call, self.loop_message)
+        elif is_timer and self._replaced_per_call(site, fate.fate, fate.name):
+            self.report(call, self.replaced_message.format(receiver=fate.receiver, name=fate.name))
+
+    def _replaced_per_call(self, site: Site, fate: Fate, name: str | None) -> bool:
+        """A timer stored in an attribute by a method that runs per call (not
+        the constructor) replaces the previous one; when nothing in the class
+        cancels that attribute (nor hands it on), every earlier timer is left
+        running (a debounce that never debounces)."""
+        if fate is not Fate.ATTRIBUTE or name is None or site.klass is None or site.function is None:
+            return False
+        if site.function.name.value in ("__init__", "__new__", "__post_init__"):
+            return False
+        uses = attribute_uses(site.klass, name)
+        return not handle_cancelled(uses) and not uses.handed_on
 
     def _never_cancelled(self, site: Site, fate: Fate, name: str | None, receiver: str | None) -> str | None:
         if fate is Fate.DROPPED:
