@@ -411,21 +411,23 @@ def choose(packages: Sequence[Package], set_name: str, only: Sequence[str] | Non
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Options shared by every subcommand, accepted after it (`report --set test`).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--packages-file", type=Path, default=PACKAGES_FILE)
+    common.add_argument("--verdicts", type=Path, default=VERDICTS_FILE)
+    common.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="install directory (default: %(default)s)")
+    common.add_argument("--set", choices=(*SETS, "all"), default="all")
+    common.add_argument("--only", action="append", metavar="NAME", help="only this package (repeatable)")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--packages-file", type=Path, default=PACKAGES_FILE)
-    parser.add_argument("--verdicts", type=Path, default=VERDICTS_FILE)
-    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="install directory (default: %(default)s)")
-    parser.add_argument("--set", choices=(*SETS, "all"), default="all")
-    parser.add_argument("--only", action="append", metavar="NAME", help="only this package (repeatable)")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("install", help="pip install --no-deps each pinned package into the cache")
-    run = sub.add_parser("run", help="run memlint on each installed package")
+    sub.add_parser("install", parents=[common], help="pip install --no-deps each pinned package into the cache")
+    run = sub.add_parser("run", parents=[common], help="run memlint on each installed package")
     run.add_argument("--memlint", default="python3 -m memlint", help="memlint command (default: %(default)s)")
     run.add_argument("--select", help="passed to memlint --select (default: the default rules)")
     run.add_argument("--jobs", "-j", type=int, default=2)
-    report = sub.add_parser("report", help="precision per rule and set; new and lost findings")
+    report = sub.add_parser("report", parents=[common], help="precision per rule and set; new and lost findings")
     report.add_argument("--write-new", type=Path, metavar="FILE", help="write unread findings as verdict rows to fill in")
-    sub.add_parser("files", help="count .py files per package and set")
+    sub.add_parser("files", parents=[common], help="count .py files per package and set")
     args = parser.parse_args(argv)
 
     try:
@@ -456,7 +458,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for set_name, total in totals.items():
             print(f"{set_name}\ttotal\t{total}")
         return 0
-    runs = {package: run for package in chosen if (run := load_run(cache, package)) is not None}
+    runs = {package: stored for package in chosen if (stored := load_run(cache, package)) is not None}
     sets = SETS if args.set == "all" else (args.set,)
     lines, comparison = report_lines(chosen, runs, verdicts, sets)
     print("\n".join(lines))

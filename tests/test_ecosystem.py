@@ -6,6 +6,7 @@ import importlib.util
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,7 +38,7 @@ VERDICTS = HEADER + (
 )
 
 
-def finding(path: str, line: int, code: str, package: str = "freshapp", version: str = "2.3.1") -> object:
+def finding(path: str, line: int, code: str, package: str = "freshapp", version: str = "2.3.1") -> Any:
     return eco.Finding(package, version, path, line, code, "msg")
 
 
@@ -109,7 +110,7 @@ def test_format_verdict_round_trips_and_flattens_whitespace() -> None:
     assert back.key == item.key
 
 
-def comparison_fixture() -> tuple[list[object], object]:
+def comparison_fixture() -> tuple[list[Any], Any]:
     packages = eco.parse_packages(PACKAGES)
     verdicts = eco.parse_verdicts(VERDICTS.splitlines(keepends=True))
     fresh = packages[1]
@@ -222,8 +223,8 @@ def test_main_report_reads_stored_runs(tmp_path: Path, capsys: pytest.CaptureFix
     (cache / "freshapp-2.3.1").mkdir(parents=True)
     (cache / "freshapp-2.3.1" / eco.FINDINGS_NAME).write_text(json.dumps(stored), encoding="utf-8")
     new_file = tmp_path / "new.tsv"
-    argv = ["--packages-file", str(packages_file), "--verdicts", str(verdicts_file), "--cache", str(cache),
-            "--set", "test", "report", "--write-new", str(new_file)]
+    argv = ["report", "--packages-file", str(packages_file), "--verdicts", str(verdicts_file), "--cache", str(cache),
+            "--set", "test", "--write-new", str(new_file)]
     assert eco.main(argv) == 0  # nothing right was lost (fixed.py's wrong one is progress)
     out = capsys.readouterr().out
     assert "| MEM201 | 2 | 1 | 1 | 0 | 50% |" in out
@@ -239,7 +240,7 @@ def test_main_report_reads_stored_runs(tmp_path: Path, capsys: pytest.CaptureFix
 def test_main_rejects_malformed_verdicts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     packages_file = write(tmp_path, "packages.toml", PACKAGES)
     verdicts_file = write(tmp_path, "verdicts.tsv", HEADER + "p\t1\ta.py\t3\tMEM201\tperhaps\tr\n")
-    argv = ["--packages-file", str(packages_file), "--verdicts", str(verdicts_file), "--cache", str(tmp_path), "report"]
+    argv = ["report", "--packages-file", str(packages_file), "--verdicts", str(verdicts_file), "--cache", str(tmp_path)]
     assert eco.main(argv) == 2
     assert "right or wrong" in capsys.readouterr().err
 
