@@ -22,6 +22,7 @@ import csv
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -286,7 +287,8 @@ def install(package: Package, cache: Path) -> str:
         return f"{package.slug}: present"
     partial = cache / f".{package.slug}.partial"
     # Install to a side directory and rename, so an interrupted install is
-    # retried instead of being taken as present.
+    # retried instead of being taken as present; a leftover from such a run is removed first.
+    shutil.rmtree(partial, ignore_errors=True)
     command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile",
                "--disable-pip-version-check", "--target", str(partial), f"{package.name}=={package.version}"]
     done = subprocess.run(command, capture_output=True, text=True)
