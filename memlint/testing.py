@@ -20,6 +20,7 @@ accept a lost or an extra finding: the marker has to change too.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -131,3 +132,21 @@ def check_fixture(text: str, path: str = "fixture.py") -> tuple[set[Marker], set
     found = Counter((d.line, d.code) for d in lint_fixture(text, path))
     missing, extra = marker_mismatch(marker_findings(text), found)
     return set(missing), set(extra)
+
+
+def in_ci() -> bool:
+    """True on a CI runner (``CI=true``, as GitHub Actions and most others set)."""
+    return os.environ.get("CI", "").strip().lower() == "true"
+
+
+def require_file(path: Path, what: str) -> Path:
+    """``path`` if it is a file. Otherwise skip the calling test, except in
+    CI: there a missing file would silently drop a check, so it fails."""
+    import pytest  # only the test suite calls this; memlint itself does not depend on pytest
+
+    if path.is_file():
+        return path
+    message = f"{what} not found at {path}"
+    if in_ci():
+        pytest.fail(f"{message} (required in CI)")
+    pytest.skip(message)
