@@ -1,4 +1,5 @@
-"""Rule documentation from the registry: ``memlint rule CODE`` and ``docs/rules/`` (``python -m memlint.docs``)."""
+"""Rule documentation from the registry: ``memlint rule CODE``, ``docs/rules/`` and README.md's rule table
+(``python -m memlint.docs``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from memlint.atomic import write_atomic
 from memlint.diagnostic import Family
@@ -141,6 +142,48 @@ def pages() -> dict[str, str]:
     return out
 
 
+README: Final = Path("README.md")
+# README.md's rule table sits between these markers; only they are rewritten.
+TABLE_START: Final = "<!-- rules-table -->"
+TABLE_END: Final = "<!-- /rules-table -->"
+
+
+def readme_table() -> str:
+    """README's rule table, from the registry alone (no module paths: rules
+    may move between packages without touching it)."""
+    rows = ["| code | name | family | default |", "|---|---|---|---|"]
+    for run_code in RUN_CODES:  # no page link: their pages hold one paragraph
+        rows.append(f"| {run_code.code} | {run_code.name} | {run_code.family.value} | {'yes' if run_code.default else 'no'} |")
+    for rule in all_rules():
+        link = f"[{rule.code}]({DEFAULT_DIR.as_posix()}/{rule.code}.md)"
+        rows.append(f"| {link} | {rule.name} | {rule.family.value} | {'yes' if rule.default else 'no (opt-in)'} |")
+    return "\n".join(rows) + "\n"
+
+
+def with_readme_table(text: str) -> str:
+    """``text`` (README.md's content) with the table between the markers
+    replaced by the generated one; ValueError when the markers are missing."""
+    start = text.find(TABLE_START)
+    end = text.find(TABLE_END, start)
+    if start < 0 or end < 0:
+        raise ValueError(f"README lacks the {TABLE_START} ... {TABLE_END} markers")
+    return text[: start + len(TABLE_START)] + "\n" + readme_table() + text[end:]
+
+
+def readme_drift(readme: Path) -> bool:
+    """True when ``readme``'s rule table differs from the registry's."""
+    text = _read(readme)
+    return text is None or with_readme_table(text) != text
+
+
+def write_readme(readme: Path) -> bool:
+    """Regenerate ``readme``'s rule table in place; True if it changed."""
+    if not readme_drift(readme):
+        return False
+    write_atomic(readme, with_readme_table(readme.read_text(encoding="utf-8")))
+    return True
+
+
 def drift(directory: Path) -> list[str]:
     """Files of ``directory`` that differ from, lack or outlive the registry."""
     expected = pages()
@@ -171,17 +214,29 @@ def _read(path: Path) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m memlint.docs", description="Generate docs/rules/ from the rule registry.")
+    parser = argparse.ArgumentParser(
+        prog="python -m memlint.docs", description="Generate docs/rules/ and README.md's rule table from the rule registry."
+    )
     parser.add_argument("directory", nargs="?", type=Path, default=DEFAULT_DIR, help=f"default: {DEFAULT_DIR}")
+    parser.add_argument("--readme", type=Path, default=README, help=f"the README holding the rule table (default: {README})")
+    parser.add_argument("--no-readme", action="store_true", help="leave the README alone")
     parser.add_argument("--check", action="store_true", help="exit 1 if the files differ from the registry; write nothing")
     args = parser.parse_args(argv)
+    readme = None if args.no_readme else args.readme
+    if readme is not None and TABLE_START not in (_read(readme) or ""):
+        parser.error(f"{readme} has no {TABLE_START} ... {TABLE_END} block (or pass --no-readme)")
     if args.check:
-        problems = drift(args.directory)
-        for name in problems:
-            sys.stdout.write(f"{args.directory / name}: out of date\n")
+        problems = [args.directory / name for name in drift(args.directory)]
+        if readme is not None and readme_drift(readme):
+            problems.append(readme)
+        for path in problems:
+            sys.stdout.write(f"{path}: out of date\n")
         return 1 if problems else 0
-    for name in write(args.directory):
-        sys.stdout.write(f"{args.directory / name}: updated\n")
+    changed = [args.directory / name for name in write(args.directory)]
+    if readme is not None and write_readme(readme):
+        changed.append(readme)
+    for path in changed:
+        sys.stdout.write(f"{path}: updated\n")
     return 0
 
 
