@@ -112,7 +112,10 @@ def read_expectation(path: Path) -> list[str] | None:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
-    return text.splitlines()
+    # "\n" only (a CRLF checkout tolerated): str.splitlines() would also split
+    # a message at a form feed or other separators a snippet may quote.
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    return lines[:-1] if lines and lines[-1] == "" else lines
 
 
 def write_expectation(path: Path, lines: Sequence[str]) -> None:
