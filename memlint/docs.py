@@ -1,13 +1,15 @@
-"""Rule documentation from the registry: ``memlint rule CODE`` and ``docs/rules/`` (``python -m memlint.docs``)."""
+"""Rule documentation from the registry: ``memlint rule CODE``, ``docs/rules/`` and README.md's rule table
+(``python -m memlint.docs``)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from memlint.atomic import write_atomic
 from memlint.diagnostic import Family
@@ -27,6 +29,10 @@ FAMILY_TITLES = {
     Family.LIFECYCLE: "lifecycle (threads, timers, tasks never stopped)",
     Family.OOM: "oom (one sudden large allocation)",
 }
+# "3.3 scenario 5: ", "2.3: ": a reference into design notes users do not have.
+_SECTION_REF: Final = re.compile(r"^\d+(?:\.\d+)*(?:\s+scenario\s+\d+)?\s*:\s*")
+# " (全局变量累积)", " (goroutine 泄漏)": a gloss holding CJK characters.
+_GLOSS: Final = re.compile(r"\s*\([^()]*[\u2e80-\u9fff\uac00-\ud7af\uff00-\uffef][^()]*\)")
 # Sections in page order; any other docstring section follows "Use instead".
 _FIRST = ("What it does", "Why is this bad?", "Example", "Use instead")
 
@@ -60,7 +66,7 @@ def _rule_page(rule: type[Rule]) -> str:
             f"`extend-select = [\"{rule.code}\"]` in `[tool.memlint]`, or flake8's `--extend-select {rule.code}`"
         )
     if rule.seed:
-        facts.append(f"- Seed scenario: {rule.seed}")
+        facts.append(f"- {'Out-of-memory' if rule.family is Family.OOM else 'Leak'} scenario: {scenario(rule)}")
     parts = [f"# {rule.code} {rule.name}\n"]
     if sections.get(""):
         parts.append(sections[""] + "\n")
@@ -73,6 +79,14 @@ def _rule_page(rule: type[Rule]) -> str:
             if options:
                 parts.append(options)
     return "\n".join(parts)
+
+
+def scenario(rule: type[Rule]) -> str:
+    """The rule's ``seed`` in words a user can follow: without the section
+    numbers of the design notes it was taken from (``3.3 scenario 5:``,
+    ``2.3:``) and without the notes' original-language glosses."""
+    text = _SECTION_REF.sub("", rule.seed.strip())
+    return _GLOSS.sub("", text)
 
 
 def _options_section(rule: type[Rule], prose: str) -> str:
@@ -144,6 +158,48 @@ def pages() -> dict[str, str]:
     return out
 
 
+README: Final = Path("README.md")
+# README.md's rule table sits between these markers; only they are rewritten.
+TABLE_START: Final = "<!-- rules-table -->"
+TABLE_END: Final = "<!-- /rules-table -->"
+
+
+def readme_table() -> str:
+    """README's rule table, from the registry alone (no module paths: rules
+    may move between packages without touching it)."""
+    rows = ["| code | name | family | default |", "|---|---|---|---|"]
+    for run_code in RUN_CODES:  # no page link: their pages hold one paragraph
+        rows.append(f"| {run_code.code} | {run_code.name} | {run_code.family.value} | {'yes' if run_code.default else 'no'} |")
+    for rule in all_rules():
+        link = f"[{rule.code}]({DEFAULT_DIR.as_posix()}/{rule.code}.md)"
+        rows.append(f"| {link} | {rule.name} | {rule.family.value} | {'yes' if rule.default else 'no (opt-in)'} |")
+    return "\n".join(rows) + "\n"
+
+
+def with_readme_table(text: str) -> str:
+    """``text`` (README.md's content) with the table between the markers
+    replaced by the generated one; ValueError when the markers are missing."""
+    start = text.find(TABLE_START)
+    end = text.find(TABLE_END, start)
+    if start < 0 or end < 0:
+        raise ValueError(f"README lacks the {TABLE_START} ... {TABLE_END} markers")
+    return text[: start + len(TABLE_START)] + "\n" + readme_table() + text[end:]
+
+
+def readme_drift(readme: Path) -> bool:
+    """True when ``readme``'s rule table differs from the registry's."""
+    text = _read(readme)
+    return text is None or with_readme_table(text) != text
+
+
+def write_readme(readme: Path) -> bool:
+    """Regenerate ``readme``'s rule table in place; True if it changed."""
+    if not readme_drift(readme):
+        return False
+    write_atomic(readme, with_readme_table(readme.read_text(encoding="utf-8")))
+    return True
+
+
 def drift(directory: Path) -> list[str]:
     """Files of ``directory`` that differ from, lack or outlive the registry."""
     expected = pages()
@@ -174,24 +230,38 @@ def _read(path: Path) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m memlint.docs", description="Generate docs/rules/ and the rule catalogue (memlint/_catalogue.py) from the rule classes.")
+    parser = argparse.ArgumentParser(
+        prog="python -m memlint.docs",
+        description="Generate docs/rules/, README.md's rule table and the rule catalogue (memlint/_catalogue.py) "
+                    "from the rule classes.",
+    )
     parser.add_argument("directory", nargs="?", type=Path, default=DEFAULT_DIR, help=f"default: {DEFAULT_DIR}")
+    parser.add_argument("--readme", type=Path, default=README, help=f"the README holding the rule table (default: {README})")
+    parser.add_argument("--no-readme", action="store_true", help="leave the README alone")
     parser.add_argument("--check", action="store_true", help="exit 1 if the files differ from the registry; write nothing")
     args = parser.parse_args(argv)
-    catalogue = CATALOGUE_PATH
-    catalogue_stale = _read(catalogue) != catalogue_source(all_rules())
+    readme = None if args.no_readme else args.readme
+    if readme is not None and TABLE_START not in (_read(readme) or ""):
+        parser.error(f"{readme} has no {TABLE_START} ... {TABLE_END} block (or pass --no-readme)")
+    catalogue = catalogue_source(all_rules())
+    catalogue_stale = _read(CATALOGUE_PATH) != catalogue
     if args.check:
-        problems = drift(args.directory)
-        for name in problems:
-            sys.stdout.write(f"{args.directory / name}: out of date\n")
+        problems = [args.directory / name for name in drift(args.directory)]
+        if readme is not None and readme_drift(readme):
+            problems.append(readme)
         if catalogue_stale:
-            sys.stdout.write(f"{catalogue}: out of date\n")
-        return 1 if problems or catalogue_stale else 0
-    for name in write(args.directory):
-        sys.stdout.write(f"{args.directory / name}: updated\n")
+            problems.append(CATALOGUE_PATH)
+        for path in problems:
+            sys.stdout.write(f"{path}: out of date\n")
+        return 1 if problems else 0
+    changed = [args.directory / name for name in write(args.directory)]
+    if readme is not None and write_readme(readme):
+        changed.append(readme)
     if catalogue_stale:
-        write_atomic(catalogue, catalogue_source(all_rules()))
-        sys.stdout.write(f"{catalogue}: updated\n")
+        write_atomic(CATALOGUE_PATH, catalogue)
+        changed.append(CATALOGUE_PATH)
+    for path in changed:
+        sys.stdout.write(f"{path}: updated\n")
     return 0
 
 

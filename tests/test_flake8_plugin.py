@@ -25,35 +25,35 @@ LIBCST_ONLY_ERROR = "x = 0\n(x): int = 1\n# " + " ".join(w for r in all_rules() 
 Finding = tuple[str, int, int, str, str]
 
 
-def flake8(*args: str, cwd: Path) -> tuple[set[Finding], subprocess.CompletedProcess[str]]:
+def flake8(*args: str, cwd: Path) -> tuple[list[Finding], subprocess.CompletedProcess[str]]:
     proc = subprocess.run(
         [sys.executable, "-m", "flake8", f"--format={FLAKE8_FORMAT}", *args],
         cwd=cwd, capture_output=True, text=True, timeout=600,
     )
     assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr + proc.stdout
-    found: set[Finding] = set()
+    found: list[Finding] = []  # a list: a duplicate report must show
     for line in proc.stdout.splitlines():
         if line.count("\t") != 4:
             continue  # flake8's own messages
         path, row, col, code, text = line.split("\t")
-        found.add((str(Path(cwd, path).resolve()), int(row), int(col), code, text))
+        found.append((str(Path(cwd, path).resolve()), int(row), int(col), code, text))
     return found, proc
 
 
-def memlint_cli(*args: str, cwd: Path) -> set[Finding]:
+def memlint_cli(*args: str, cwd: Path) -> list[Finding]:
     proc = subprocess.run(
         [sys.executable, "-m", "memlint", "--format", "json", "--no-cache", *args],
         cwd=cwd, capture_output=True, text=True, timeout=600,
     )
     assert proc.returncode in (0, 1), proc.stderr
     document = json.loads(proc.stdout)
-    return {
+    return [
         (str(Path(cwd, f["path"]).resolve()), f["line"], f["column"], f["code"], f["message"])
         for f in document["findings"]
-    }
+    ]
 
 
-def codes(found: set[Finding]) -> set[str]:
+def codes(found: list[Finding]) -> set[str]:
     return {f[3] for f in found}
 
 
@@ -73,15 +73,17 @@ def test_parity_with_cli(tmp_path: Path, selection: tuple[str, ...]) -> None:
     cwd.mkdir()
 
     via_flake8, _ = flake8(*(selection and ("--select", "MEM,E9")), *files, cwd=cwd)
-    via_flake8 = {f for f in via_flake8 if f[3].startswith(("MEM", "E9"))}
+    via_flake8 = [f for f in via_flake8 if f[3].startswith(("MEM", "E9"))]
     via_cli = memlint_cli(*selection, *files, cwd=cwd)
 
     # Where CPython itself cannot parse or read a file, flake8 reports E9xx
     # and runs no plugin; the CLI reports MEM001 there instead.
     unparsable = {f[0] for f in via_flake8 if f[3].startswith("E9")}
     assert unparsable <= {f[0] for f in via_cli if f[3] == "MEM001"}
-    via_flake8 = {f for f in via_flake8 if f[0] not in unparsable}
-    via_cli = {f for f in via_cli if f[0] not in unparsable}
+    # Sorted lists, not sets: the same findings the same number of times
+    # (each tool orders its output its own way).
+    via_flake8 = sorted(f for f in via_flake8 if f[0] not in unparsable)
+    via_cli = sorted(f for f in via_cli if f[0] not in unparsable)
     assert via_flake8 == via_cli
     assert "MEM001" in codes(via_cli) and "MEM404" in codes(via_cli)
     print(f"\nparity ({' '.join(selection) or 'defaults'}): {len(files) - len(unparsable)} files, {len(via_cli)} findings compared")
@@ -112,10 +114,10 @@ def test_noqa_is_flake8s(tmp_path: Path) -> None:
         "sys.setrecursionlimit(10**9)  # noqa\n"
     )
     found, _ = flake8("--select", "MEM", "t.py", cwd=tmp_path)
-    assert {(f[1], f[3]) for f in found} == {(4, "MEM404")}
+    assert [(f[1], f[3]) for f in found] == [(4, "MEM404")]
     # --disable-noqa is flake8's too: the plugin itself never filters.
     found, _ = flake8("--select", "MEM", "--disable-noqa", "t.py", cwd=tmp_path)
-    assert {f[1] for f in found} == {2, 3, 4, 5}
+    assert [f[1] for f in found] == [2, 3, 4, 5]
 
 
 OPT_IN = [rule for rule in all_rules() if not rule.default]

@@ -1,5 +1,6 @@
 """The pre-commit hook, run by the real ``pre-commit try-repo`` against a
-temporary git copy of this project, inside a temporary git repository."""
+temporary git copy of this project, inside a temporary git repository.
+Marked ``slow``: ``pytest -m ""`` (what CI runs) or ``pytest -m slow`` selects it."""
 
 from __future__ import annotations
 
@@ -17,10 +18,15 @@ ROOT = Path(__file__).resolve().parent.parent
 LEAK = "import sys\n\nsys.setrecursionlimit(10**6)\n"
 CLEAN = "import sys\n\nsys.setrecursionlimit(5000)\n"
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("git") is None or importlib.util.find_spec("pre_commit") is None,
-    reason="needs git and pre-commit",
-)
+pytestmark = [
+    # Builds a hook environment (a pip install) and copies the project: about
+    # two minutes on two busy cores, so not part of a plain `pytest`.
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        shutil.which("git") is None or importlib.util.find_spec("pre_commit") is None,
+        reason="needs git and pre-commit",
+    ),
+]
 
 
 def _env(home: Path) -> dict[str, str]:
