@@ -97,7 +97,7 @@ class DanglingTask(Rule):
         "`task.add_done_callback({container}.discard)` (or remove finished tasks)"
     )
     triggers = ("create_task", "ensure_future")
-    seed = "3.3 scenario 6: goroutine/channel leak (goroutine 泄漏) in asyncio form"
+    seed = "an asyncio task started and forgotten: nobody keeps, awaits or cancels it"
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)

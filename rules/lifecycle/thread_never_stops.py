@@ -105,7 +105,7 @@ class ThreadNeverStops(Rule):
         "(or a queue sentinel) and `join()` the thread on shutdown"
     )
     triggers = ("Thread",)
-    seed = "3.3 scenario 3: goroutine leak (goroutine 泄漏), a worker with no stop signal"
+    seed = "a background thread that loops forever with no way to stop it"
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)

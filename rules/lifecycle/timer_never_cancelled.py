@@ -106,7 +106,7 @@ class TimerNeverCancelled(Rule):
         "starting a new one, and on shutdown"
     )
     triggers = ("Timer", "call_later", "call_at")
-    seed = "3.3 scenario 4: timer never stopped (定时器没有停止)"
+    seed = "a periodic timer that is never stopped"
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)

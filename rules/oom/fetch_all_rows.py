@@ -87,7 +87,7 @@ class FetchAllRows(ScopedCallRule):
         "(`for row in cursor:`) or fetch batches with `cursor.fetchmany(n)`"
     )
     triggers = ("fetchall", "cursor", "execute")
-    seed = "2.3 scenario 1: reading everything at once instead of streaming (内存溢出)"
+    seed = "loading a whole query result into memory at once instead of streaming it"
 
     def is_candidate(self, node: cst.Call) -> bool:
         func = node.func

@@ -78,7 +78,7 @@ class HugeConstantAllocation(Rule):
         "or size the buffer from the actual input"
     )
     options = (Option("huge-allocation", "1GiB", "smallest constant allocation reported (a byte size)", parse_byte_size),)
-    seed = "2.3: one sudden allocation larger than the machine can give (内存溢出)"
+    seed = "one sudden allocation larger than the machine can give"
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)

@@ -140,7 +140,7 @@ class RaisedRecursionLimit(Rule):
     )
     triggers = ("setrecursionlimit",)
     options = (Option("recursion-limit", 10_000, "largest recursion limit accepted", parse_int),)
-    seed = "2.3 scenario 3: recursion too deep (递归过深)"
+    seed = "recursion so deep that it overflows the stack"
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)

@@ -80,7 +80,7 @@ class UnboundedQueue(Rule):
         "bound it with `Queue(maxsize=n)` so `put()` applies back-pressure"
     )
     triggers = ("Queue",)
-    seed = "2.3: unbounded buffering between producers and consumers (Go's unbuffered-channel leak inverted)"
+    seed = "a queue with no bound: when consumers fall behind, it grows until memory runs out"
 
     def visit_Call(self, node: cst.Call) -> None:
         name = self.context.names.call_name(node)

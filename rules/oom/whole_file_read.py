@@ -76,7 +76,7 @@ class WholeFileRead(ScopedCallRule):
         "(`for line in f:`, a `f.read(chunk_size)` loop or `shutil.copyfileobj`)"
     )
     triggers = ("read",)
-    seed = "2.3 scenario 1: reading a whole huge file at once (os.ReadFile) instead of streaming"
+    seed = "reading a whole file into memory at once instead of streaming it"
 
     def is_candidate(self, node: cst.Call) -> bool:
         return isinstance(node.func, cst.Attribute) and node.func.attr.value in _SPELLING

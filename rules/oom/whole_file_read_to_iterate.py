@@ -99,7 +99,7 @@ class WholeFileReadToIterate(ScopedCallRule):
     family = Family.OOM
     message = "whole file read into memory only to iterate its lines; {cure}"
     triggers = ("readlines", "split")
-    seed = "2.3 scenario 1: reading a whole huge file at once (os.ReadFile) instead of streaming"
+    seed = "reading a whole file into memory at once only to go through it line by line"
 
     def is_candidate(self, node: cst.Call) -> bool:
         return isinstance(node.func, cst.Attribute) and node.func.attr.value in _CURES
