@@ -1,22 +1,13 @@
-"""Unit tests of the shared lifetime analysis (memlint/analysis/lifetime.py)."""
+"""Unit tests of the resource family's lifetime analysis (rules/resource/_lifetime/)."""
 
 from __future__ import annotations
 
 import libcst as cst
 import pytest
 
-from memlint.rules.resource._lifetime import (
-    DONE,
-    GONE,
-    NONE,
-    OPEN,
-    PLAIN,
-    Finding,
-    Reason,
-    State,
-    join,
-    untracked_names,
-)
+from memlint.rules.resource._lifetime.findings import Finding, Reason
+from memlint.rules.resource._lifetime.states import HANDLED, State, Status, join
+from memlint.rules.resource._lifetime.syntax import untracked_names
 from memlint.rules.resource._ownership import class_forgets
 from memlint.rules.resource._base import describe
 from memlint.analysis.resources import CONNECTIONS, FILE_OPENERS, PROCESSES
@@ -28,11 +19,11 @@ def messages(code: str, **options: object) -> list[str]:
 
 
 def test_join_marks_objects_missing_on_a_path_as_not_created() -> None:
-    left = State({"f": frozenset({1})}, {1: frozenset({OPEN})})
+    left = State({"f": frozenset({1})}, {1: frozenset({Status.OPEN})})
     right = State({}, {})
     merged = join([left, right, None])
     assert merged is not None
-    assert merged.status[1] == frozenset({OPEN, NONE})
+    assert merged.status[1] == frozenset({Status.OPEN, Status.NONE})
     assert merged.bindings["f"] == frozenset({1})
     assert join([None, None]) is None
 
@@ -119,12 +110,14 @@ def test_messages_name_the_resource_and_the_cure() -> None:
     text = describe(Finding(call, PROCESSES["subprocess.Popen"], "subprocess.Popen", Reason.NEVER))
     assert text.startswith("`subprocess.Popen` is never waited: the child becomes a zombie")
     assert "communicate()" in text
-    conn = describe(Finding(call, CONNECTIONS["socket.create_connection"], "socket.create_connection", Reason.DROPPED))
+    finding = Finding(call, CONNECTIONS["socket.create_connection"], "socket.create_connection", Reason.DROPPED)
+    conn = describe(finding)
     assert "`socket.create_connection()`" in conn
 
 
 def test_statuses_cover_release_kinds() -> None:
-    assert {PLAIN, DONE, GONE}.isdisjoint({OPEN, NONE})
+    assert HANDLED == {Status.PLAIN, Status.DONE, Status.GONE}
+    assert HANDLED.isdisjoint({Status.OPEN, Status.NONE, Status.IDLE})
 
 
 def _call(text: str) -> cst.Call:

@@ -10,7 +10,9 @@ from typing import ClassVar, Final
 
 import libcst as cst
 
-from memlint.rules.resource._lifetime import Finding, FunctionWalk, Reason, untracked_names
+from memlint.rules.resource._lifetime.findings import Finding, Reason
+from memlint.rules.resource._lifetime.syntax import untracked_names
+from memlint.rules.resource._lifetime.walk import FunctionWalk
 from memlint.tree.names import NameTracker, Scope
 from memlint.rules.resource._ownership import class_forgets
 from memlint.analysis.resources import ResourceKind, wraps_borrowed_object
