@@ -92,6 +92,10 @@ class ExecutorNotShutdown(ResourceRule):
     )
     # What users read, one message per reason the lifetime analysis gives
     # (the fields are filled from the creation and its kind: see ResourceRule).
+    # Reason.NEVER reads, for instance:
+    #   "`concurrent.futures.ThreadPoolExecutor` executor is never shut down: its worker threads
+    #   or processes live until the interpreter exits; use `with ThreadPoolExecutor() as pool:`
+    #   or call `pool.shutdown()`"
     messages = {
         Reason.DROPPED: "{what} is used once and dropped, never {verb}: {consequence}; {cure}",
         Reason.NEVER: "{what} is never {verb}: {consequence}; {cure}",

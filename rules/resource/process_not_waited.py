@@ -86,6 +86,9 @@ class ProcessNotWaited(ResourceRule):
     )
     # What users read, one message per reason the lifetime analysis gives
     # (the fields are filled from the creation and its kind: see ResourceRule).
+    # Reason.NEVER reads, for instance:
+    #   "`subprocess.Popen` is never waited: the child becomes a zombie and its pipes stay
+    #   open; use `with subprocess.Popen(...) as p:` or call `p.communicate()`"
     messages = {
         Reason.DROPPED: "{what} is used once and dropped, never {verb}: {consequence}; {cure}",
         Reason.NEVER: "{what} is never {verb}: {consequence}; {cure}",

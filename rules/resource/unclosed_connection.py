@@ -95,6 +95,9 @@ class UnclosedConnection(ResourceRule):
     message = "connection is never closed: use `with` or close it in a `finally`"
     # What users read, one message per reason the lifetime analysis gives
     # (the fields are filled from the creation and its kind: see ResourceRule).
+    # Reason.NEVER reads, for instance:
+    #   "`socket.create_connection()` is never closed: the socket stays open until garbage
+    #   collection; use `with` or close it in a `finally`"
     messages = {
         Reason.DROPPED: "{what} is used once and dropped, never {verb}: {consequence}; {cure}",
         Reason.NEVER: "{what} is never {verb}: {consequence}; {cure}",

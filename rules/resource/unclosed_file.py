@@ -96,6 +96,9 @@ class UnclosedFile(ResourceRule):
     message = "file is never closed: use `with open(...) as f:` so it is closed on every path"
     # What users read, one message per reason the lifetime analysis gives
     # (the fields are filled from the creation and its kind: see ResourceRule).
+    # Reason.NEVER reads, for instance:
+    #   "`open()` file is never closed: its descriptor stays open until garbage collection;
+    #   use `with ... as f:` so it is closed on every path"
     messages = {
         Reason.DROPPED: "{what} is used once and dropped, never {verb}: {consequence}; {cure}",
         Reason.NEVER: "{what} is never {verb}: {consequence}; {cure}",
