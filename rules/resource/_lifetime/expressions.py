@@ -47,7 +47,9 @@ class ExpressionWalk:
         self.findings: dict[int, Finding] = {}
         self.self_stores: list[tuple[cst.Call, str]] = []  # (creation, attribute) stored on self
         self.handled: set[int] = set()  # released or escaped on some path
-        self.ignored: set[int] = set()  # expected to raise, mocked, or ending the process
+        # Never reported: expected to raise, maybe a mock, wrapping a file already
+        # followed, probed in a `try`, or followed by the process's exit.
+        self.ignored: set[int] = set()
         self.streams: frozenset[str] = frozenset()  # names used as file objects
         # Kept by the statement walk, read here:
         self.frames: list[Frame] = []  # enclosing loops and try-with-finally blocks
