@@ -1,24 +1,19 @@
-"""Unit tests of the shared lifetime analysis (memlint/analysis/lifetime.py)."""
+"""Unit tests of the resource family's lifetime analysis (rules/resource/_lifetime/)."""
 
 from __future__ import annotations
 
 import libcst as cst
 import pytest
 
-from memlint.rules.resource._lifetime import (
-    DONE,
-    GONE,
-    NONE,
-    OPEN,
-    PLAIN,
-    Finding,
-    Reason,
-    State,
-    join,
-    untracked_names,
-)
+from memlint.rules.resource._lifetime.findings import Finding, Reason
+from memlint.rules.resource._lifetime.states import HANDLED, State, Status, join
+from memlint.rules.resource._lifetime.syntax import untracked_names
 from memlint.rules.resource._ownership import class_forgets
-from memlint.rules.resource._base import describe
+from memlint.rules.resource._base import ResourceRule
+from memlint.rules.resource.executor_not_shutdown import ExecutorNotShutdown
+from memlint.rules.resource.process_not_waited import ProcessNotWaited
+from memlint.rules.resource.unclosed_connection import UnclosedConnection
+from memlint.rules.resource.unclosed_file import UnclosedFile
 from memlint.analysis.resources import CONNECTIONS, FILE_OPENERS, PROCESSES
 from memlint.testing import lint_text
 
@@ -28,11 +23,11 @@ def messages(code: str, **options: object) -> list[str]:
 
 
 def test_join_marks_objects_missing_on_a_path_as_not_created() -> None:
-    left = State({"f": frozenset({1})}, {1: frozenset({OPEN})})
+    left = State({"f": frozenset({1})}, {1: frozenset({Status.OPEN})})
     right = State({}, {})
     merged = join([left, right, None])
     assert merged is not None
-    assert merged.status[1] == frozenset({OPEN, NONE})
+    assert merged.status[1] == frozenset({Status.OPEN, Status.NONE})
     assert merged.bindings["f"] == frozenset({1})
     assert join([None, None]) is None
 
@@ -116,15 +111,17 @@ def test_untracked_names_are_closures_and_globals() -> None:
 def test_messages_name_the_resource_and_the_cure() -> None:
     call = cst.parse_expression("subprocess.Popen(cmd)")
     assert isinstance(call, cst.Call)
-    text = describe(Finding(call, PROCESSES["subprocess.Popen"], "subprocess.Popen", Reason.NEVER))
+    text = ProcessNotWaited.describe(Finding(call, PROCESSES["subprocess.Popen"], "subprocess.Popen", Reason.NEVER))
     assert text.startswith("`subprocess.Popen` is never waited: the child becomes a zombie")
     assert "communicate()" in text
-    conn = describe(Finding(call, CONNECTIONS["socket.create_connection"], "socket.create_connection", Reason.DROPPED))
+    finding = Finding(call, CONNECTIONS["socket.create_connection"], "socket.create_connection", Reason.DROPPED)
+    conn = UnclosedConnection.describe(finding)
     assert "`socket.create_connection()`" in conn
 
 
 def test_statuses_cover_release_kinds() -> None:
-    assert {PLAIN, DONE, GONE}.isdisjoint({OPEN, NONE})
+    assert HANDLED == {Status.PLAIN, Status.DONE, Status.GONE}
+    assert HANDLED.isdisjoint({Status.OPEN, Status.NONE, Status.IDLE})
 
 
 def _call(text: str) -> cst.Call:
@@ -146,3 +143,27 @@ def test_lazy_clients_and_borrowed_streams() -> None:
     assert wraps_borrowed_object(_call("ZipFile(io.BytesIO(data))"))
     assert wraps_borrowed_object(_call("open(fd, 'rb', closefd=False)"))
     assert not wraps_borrowed_object(_call("ZipFile(path)"))
+
+
+@pytest.mark.parametrize("rule", [UnclosedFile, UnclosedConnection, ProcessNotWaited, ExecutorNotShutdown])
+def test_each_rule_words_every_reason_it_can_report(rule: type[ResourceRule]) -> None:
+    # Only a kind whose own `with` does not release it (sqlite3) can be used in `with` and stay open.
+    commits_only = any(not kind.with_releases for kind in rule.resources.values())
+    expected = {reason for reason in Reason if commits_only or reason is not Reason.WITH_ONLY_COMMITS}
+    assert set(rule.messages) == expected
+
+
+@pytest.mark.parametrize(
+    ("block", "reported"),
+    [
+        ("self.assertRaises(OSError)", False),
+        ("pytest.raises(OSError)", False),
+        ("mock.patch('builtins.open')", False),
+        # A warning is recorded, not raised: the file is opened and dropped.
+        ("self.assertWarns(ResourceWarning)", True),
+        ("pytest.warns(ResourceWarning)", True),
+    ],
+)
+def test_creations_expected_to_raise_are_skipped_but_not_under_warns(block: str, reported: bool) -> None:
+    code = f"def test(self):\n    with {block}:\n        open('missing').read()\n"
+    assert bool(messages(code)) is reported

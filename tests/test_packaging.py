@@ -20,8 +20,10 @@ def test_wheel_file_list(tmp_path: Path) -> None:
     assert not [n for n in names if n.startswith("rules/")]
     assert "memlint/rules/__init__.py" in names
     assert "memlint/engine.py" in names and "memlint/cli.py" in names
-    shipped_rules = {n.rsplit("/", 1)[1] for n in names if n.startswith("memlint/rules/") and n.endswith(".py")}
-    assert shipped_rules == {p.name for p in (ROOT / "rules").glob("*.py")}
+    # Every module under rules/, families and their sub-packages included
+    # (pyproject lists each package: one left out would be missing here).
+    shipped_rules = {n.removeprefix("memlint/rules/") for n in names if n.startswith("memlint/rules/") and n.endswith(".py")}
+    assert shipped_rules == {p.relative_to(ROOT / "rules").as_posix() for p in (ROOT / "rules").rglob("*.py")}
     top_level = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
     assert top_level == {"memlint"}
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from memlint.rules.resource._lifetime import TEARDOWN_METHODS, TRANSFER_METHODS, names_in
 from memlint.analysis.resources import ResourceKind
+from memlint.rules.resource._lifetime.syntax import names_in
+from memlint.rules.resource._lifetime.tables import FINISHING_METHODS, HANDOFF_METHODS, TEARDOWN_METHODS
 from memlint.tree.walk import children
 
 
@@ -62,7 +63,9 @@ def _attr_use_releases(parent: cst.CSTNode | None, node: cst.Attribute, kind: Re
         return False
     if isinstance(parent, cst.Attribute) and parent.value is node:
         name = parent.attr.value
-        return name in kind.release or name in TEARDOWN_METHODS or name in TRANSFER_METHODS or name in ("join", "kill", "wait")
+        return (
+            name in kind.release or name in TEARDOWN_METHODS or name in HANDOFF_METHODS or name in FINISHING_METHODS
+        )
     # Tests (`if self.f is not None:`) read it; anything else may hand it on.
     return not isinstance(
         parent, (cst.Comparison, cst.ComparisonTarget, cst.UnaryOperation, cst.If, cst.While, cst.BooleanOperation),

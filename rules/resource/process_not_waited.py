@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from memlint.rules.resource._base import ResourceRule
+from memlint.rules.resource._lifetime.findings import Reason
 from memlint.analysis.resources import PROCESSES, trigger_words
 from memlint.diagnostic import Family
 
@@ -78,10 +79,32 @@ class ProcessNotWaited(ResourceRule):
     code = "MEM203"
     name = "process-not-waited"
     family = Family.RESOURCE
+    # The rule's one-line summary; what a finding says is its reason's entry in `messages`.
     message = (
         "`subprocess.Popen` is never waited: the child becomes a zombie and its pipes stay open; "
         "use `with subprocess.Popen(...) as p:` or call `p.communicate()`"
     )
+    # What users read, one message per reason the lifetime analysis gives
+    # (the fields are filled from the creation and its kind: see ResourceRule).
+    # Reason.NEVER reads, for instance:
+    #   "`subprocess.Popen` is never waited: the child becomes a zombie and its pipes stay
+    #   open; use `with subprocess.Popen(...) as p:` or call `p.communicate()`"
+    messages = {
+        Reason.DROPPED: "{what} is used once and dropped, never {verb}: {consequence}; {cure}",
+        Reason.NEVER: "{what} is never {verb}: {consequence}; {cure}",
+        Reason.SKIPPED: (
+            "{what} is not {verb} on every path (an early `return`, `break`, `continue` or a branch skips it): "
+            "{consequence}; {cure}"
+        ),
+        Reason.REBOUND: "{what} is re-bound before it is {verb}, so the first one is never {verb}: {consequence}; {cure}",
+        Reason.LOOP: "{what} created in a loop is not {verb} before the next iteration: {consequence}; {cure}",
+        Reason.NOT_IN_FINALLY: (
+            "{what} is {verb}, but not in a `finally` or `with`, so an exception skips it: {consequence}; {cure}"
+        ),
+        Reason.CLASS_FORGETS: (
+            "{what} stored on `self.{attr}` is never {verb} by the class's teardown method: {consequence}; {cure}"
+        ),
+    }
     resources = PROCESSES
     triggers = trigger_words(PROCESSES)
     seed = "3.3 scenario 5: files or connections never closed (文件或连接没有关闭)"
