@@ -18,6 +18,7 @@ from typing import Final
 import libcst as cst
 
 from memlint.analysis.logs import LOG_METHODS
+from memlint.analysis.raising import expects_raise
 from memlint.tree.names import dotted_name
 from memlint.tree.walk import Path, find_paths
 
@@ -271,17 +272,6 @@ def in_loop(site: Site) -> bool:
     return any(isinstance(node, (cst.For, cst.While)) for node in site.local_path[1:])
 
 
-# Context managers under which a call is expected to raise (no object is made).
-EXPECTS_RAISE: Final = ("raises", "assertRaises", "assertRaisesRegex", "assertRaisesRegexp")
-
-
 def expected_to_raise(site: Site) -> bool:
     """Whether the call sits in ``with pytest.raises(...)`` / ``with self.assertRaises(...)``."""
-    for node in site.local_path:
-        if isinstance(node, cst.With):
-            for item in node.items:
-                if isinstance(item.item, cst.Call):
-                    text = dotted_name(item.item.func) or ""
-                    if text.rsplit(".", 1)[-1] in EXPECTS_RAISE:
-                        return True
-    return False
+    return any(isinstance(node, cst.With) and expects_raise(node) for node in site.local_path)
