@@ -18,6 +18,8 @@ from typing import Final
 
 import libcst as cst
 
+from memlint.tree.nodes import last_segment
+
 # The last segment of the callee of a ``with`` item: ``pytest.raises``,
 # ``self.assertRaises``, ``unittest.TestCase.assertRaisesRegex``.
 EXPECTED_TO_RAISE: Final = frozenset({"raises", "assertRaises", "assertRaisesRegex", "assertRaisesRegexp"})
@@ -26,11 +28,6 @@ EXPECTED_TO_RAISE: Final = frozenset({"raises", "assertRaises", "assertRaisesReg
 def expects_raise(node: cst.With) -> bool:
     """Whether one of ``node``'s items is a call of ``EXPECTED_TO_RAISE``."""
     return any(
-        isinstance(item.item, cst.Call) and _last_segment(item.item.func) in EXPECTED_TO_RAISE
+        isinstance(item.item, cst.Call) and last_segment(item.item.func) in EXPECTED_TO_RAISE
         for item in node.items
     )
-
-
-def _last_segment(func: cst.BaseExpression) -> str:
-    """``raises`` for ``pytest.raises`` and for ``raises``; empty for anything else."""
-    return func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""

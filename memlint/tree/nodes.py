@@ -22,6 +22,14 @@ def dotted_name(expr: cst.BaseExpression) -> str | None:
     return None
 
 
+def last_segment(func: cst.BaseExpression) -> str:
+    """``raises`` for ``pytest.raises`` and for ``raises``; empty for anything else
+    (the name a call's callee ends with, unresolved)."""
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return func.value if isinstance(func, cst.Name) else ""
+
+
 def target_leaves(target: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
     """What an assignment target stores into, unpacked: ``a, (b[0], *c.d)``
     gives ``a``, ``b[0]`` and ``c.d``."""

@@ -16,7 +16,8 @@ import libcst as cst
 from memlint.analysis.resources import ResourceKind, is_lazy
 from memlint.rules.resource._lifetime.findings import Finding, Reason
 from memlint.rules.resource._lifetime.states import Frame, State, Status
-from memlint.rules.resource._lifetime.syntax import bound_names, child_expressions, unpacked_names
+from memlint.rules.resource._lifetime.syntax import child_expressions, unpacked_names
+from memlint.tree.nodes import target_names
 from memlint.rules.resource._lifetime.uses import (
     AttributeUse,
     Effect,
@@ -221,7 +222,7 @@ class ExpressionWalk:
                 self.self_stores.append((self.creations[key][0], single.attr.value))  # type: ignore[union-attr]
             self.escape(key, state)
         for target in targets:
-            self.rebind(bound_names(target), state)
+            self.rebind(target_names(target), state)
             if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
                 # `conn.sock = FakeSocket()`: the object is being rewired; stop following it.
                 for key in state.bindings.get(target.value.value, ()):

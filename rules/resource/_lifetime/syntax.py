@@ -1,5 +1,6 @@
 """Questions the lifetime walk asks of the syntax alone: which names a
-target binds, which names a subtree reads, which expressions a node holds."""
+subtree reads, which expressions a node holds (names a target binds:
+``memlint.tree.nodes.target_names``)."""
 
 from __future__ import annotations
 
@@ -8,20 +9,7 @@ from collections.abc import Iterator, Sequence
 import libcst as cst
 
 from memlint.rules.resource._lifetime.tables import STREAM_METHODS
-from memlint.tree.walk import children
-
-
-def bound_names(target: cst.CSTNode) -> list[str]:
-    """Names bound by an assignment target (``a``, ``a, b``, ``*rest``)."""
-    if isinstance(target, cst.Name):
-        return [target.value]
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return [name for element in target.elements for name in bound_names(element.value)]
-    if isinstance(target, cst.StarredElement):
-        return bound_names(target.value)
-    if isinstance(target, cst.Del):
-        return bound_names(target.target)
-    return []
+from memlint.tree.walk import children, iter_nodes
 
 
 def unpacked_names(target: cst.BaseExpression) -> list[str] | None:
@@ -80,26 +68,16 @@ def untracked_names(body: Sequence[cst.CSTNode]) -> frozenset[str]:
 
 def stream_names(body: Sequence[cst.CSTNode]) -> frozenset[str]:
     """Names some file-only method is called on (``f.seek(0)``): streams."""
-    found: set[str] = set()
-    stack: list[cst.CSTNode] = list(body)
-    while stack:
-        node = stack.pop()
-        if (
-            isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name)
-            and node.attr.value in STREAM_METHODS
-        ):
-            found.add(node.value.value)
-        stack.extend(children(node))
-    return frozenset(found)
+    return frozenset(
+        node.value.value
+        for statement in body for node in iter_nodes(statement, include_self=True)
+        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.attr.value in STREAM_METHODS
+    )
 
 
 def node_ids(node: cst.CSTNode) -> Iterator[int]:
     """The ids of ``node`` and of every node under it (creations are keyed by id)."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield id(current)
-        stack.extend(children(current))
+    return (id(current) for current in iter_nodes(node, include_self=True))
 
 
 def child_expressions(node: cst.CSTNode) -> Iterator[cst.BaseExpression]:
@@ -109,15 +87,3 @@ def child_expressions(node: cst.CSTNode) -> Iterator[cst.BaseExpression]:
             yield child
         elif not isinstance(child, (cst.BaseSuite, cst.BaseStatement)):
             yield from child_expressions(child)
-
-
-def last_name(func: cst.BaseExpression) -> str:
-    """``patch`` for ``mock.patch`` and for ``patch``; empty for anything else."""
-    return func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
-
-
-def constant_true(test: cst.BaseExpression) -> bool:
-    """``while True:`` / ``while 1:``: a loop left only by ``break``."""
-    return (isinstance(test, cst.Name) and test.value == "True") or (
-        isinstance(test, cst.Integer) and test.value not in ("0", "0x0")
-    )

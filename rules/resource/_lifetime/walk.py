@@ -28,16 +28,15 @@ from memlint.rules.resource._lifetime.findings import Finding, Reason
 from memlint.rules.resource._lifetime.states import HANDLED, Frame, State, Status, join
 from memlint.rules.resource._lifetime.syntax import (
     bare_names,
-    bound_names,
-    constant_true,
-    last_name,
     names_in,
     node_ids,
     stream_names,
 )
 from memlint.rules.resource._lifetime.tables import EXIT_CALLS, MOCKING_CONTEXTS
 from memlint.rules.resource._lifetime.uses import Use
+from memlint.analysis.loops import is_constant_true
 from memlint.tree.names import dotted_name
+from memlint.tree.nodes import last_segment, target_names
 
 
 class FunctionWalk(ExpressionWalk):
@@ -157,7 +156,7 @@ class FunctionWalk(ExpressionWalk):
         return None
 
     def stmt_Del(self, node: cst.Del, state: State) -> State | None:
-        for name in bound_names(node.target):
+        for name in target_names(node.target):
             for key in state.bindings.pop(name, frozenset()):
                 self.escape(key, state)
         self.expr(node.target, Use.NEUTRAL, state)
@@ -214,7 +213,7 @@ class FunctionWalk(ExpressionWalk):
         # What is created under `assertRaises` is there to fail; under
         # `mock.patch` it may be a mock: neither is followed.
         doubtful = expects_raise(node) or any(
-            isinstance(item.item, cst.Call) and last_name(item.item.func) in MOCKING_CONTEXTS
+            isinstance(item.item, cst.Call) and last_segment(item.item.func) in MOCKING_CONTEXTS
             for item in node.items
         )
         if not doubtful:
@@ -234,14 +233,14 @@ class FunctionWalk(ExpressionWalk):
                 if bound is not None and isinstance(target, cst.Name):
                     self.bind(target.value, bound, state)
                 else:
-                    self.rebind(bound_names(target), state)
+                    self.rebind(target_names(target), state)
             elif bound is not None:
                 self.report(bound, Reason.WITH_ONLY_COMMITS)
         return self.block(node.body.body, state)
 
     def stmt_For(self, node: cst.For, state: State) -> State | None:
         self.expr(node.iter, Use.ITER, state)
-        targets = bound_names(node.target)
+        targets = target_names(node.target)
 
         def start(entry: State) -> State:
             self.rebind(targets, entry)  # each iteration re-binds the loop variable
@@ -254,7 +253,7 @@ class FunctionWalk(ExpressionWalk):
         return self.loop(node, state, lambda s: s)
 
     def loop(self, node: cst.For | cst.While, state: State, start: Callable[[State], State]) -> State | None:
-        endless = isinstance(node, cst.While) and constant_true(node.test)
+        endless = isinstance(node, cst.While) and is_constant_true(node.test)
         self.note_loop_rebinds(node)
         head = state
         frame = Frame(is_loop=True)
@@ -353,7 +352,7 @@ class FunctionWalk(ExpressionWalk):
                     break
                 entry = handler_entry.copy()
                 if handler.name is not None:
-                    self.rebind(bound_names(handler.name.name), entry)
+                    self.rebind(target_names(handler.name.name), entry)
                 outcomes.append(self.block(handler.body.body, entry))
         finally:
             if frame is not None:
