@@ -30,6 +30,9 @@ class ResourceKind:
     opens_on: frozenset[str] = frozenset()
     # ... unless the constructor is given an address (`smtplib.SMTP(host)`).
     opens_with_arguments: bool = False
+    # Reading it to its end releases it: `resp.read()` with no size, or a
+    # consumer of READ_TO_END_CONSUMERS.
+    released_at_end: bool = False
 
 
 _FILE = ResourceKind("MEM201", "file", frozenset({"close"}), "use `with ... as f:` so it is closed on every path")
@@ -52,6 +55,15 @@ _HTTP = ResourceKind(
     "MEM202", "connection", frozenset({"close"}), "use `with` or close it in a `finally`",
     consequence="the socket stays open until garbage collection",
     opens_on=frozenset({"connect", "request", "putrequest", "endheaders", "send"}),
+)
+# An HTTP response of `urlopen`: urllib closes the connection's own reference
+# to the socket before returning the response (`AbstractHTTPHandler.do_open`),
+# so the response alone holds the descriptor, and `http.client.HTTPResponse`
+# closes it as soon as a read reaches the end of the body (`_close_conn` in
+# `read()`, also for chunked bodies and for sized reads that come back empty).
+_HTTP_RESPONSE = ResourceKind(
+    "MEM202", "connection", frozenset({"close", "aclose"}), "use `with` or close it in a `finally`",
+    consequence="the socket stays open until garbage collection", released_at_end=True,
 )
 _SELECTOR = ResourceKind(
     "MEM202", "selector", frozenset({"close"}), "use `with` or close it in a `finally`",
@@ -112,7 +124,7 @@ CONNECTIONS: Final[dict[str, ResourceKind]] = {
     "socket.create_connection": _CONNECTION,
     "socket.socketpair": _CONNECTION,
     "sqlite3.connect": _SQLITE,
-    "urllib.request.urlopen": _CONNECTION,
+    "urllib.request.urlopen": _HTTP_RESPONSE,
     "http.client.HTTPConnection": _HTTP,
     "http.client.HTTPSConnection": _HTTP,
     "ftplib.FTP": _MAIL,
@@ -197,6 +209,12 @@ def trigger_words(table: dict[str, ResourceKind]) -> tuple[str, ...]:
 
 # Functions that use a resource passed to them but never close it or keep it:
 # `json.load(open(p))` still leaks the file.
+# Methods that read a stream to its end when called with no size.
+READ_TO_END_METHODS: Final = frozenset({"read"})
+# Consumers that read their first argument to its end (`json.load` calls
+# `fp.read()`; `shutil.copyfileobj` reads until a read comes back empty).
+READ_TO_END_CONSUMERS: Final = frozenset({"json.load", "shutil.copyfileobj"})
+
 NON_OWNING_CONSUMERS: Final[frozenset[str]] = frozenset({
     "json.load", "pickle.load", "marshal.load", "tomllib.load", "plistlib.load",
     "json.dump", "pickle.dump", "marshal.dump", "plistlib.dump", "yaml.dump", "yaml.safe_dump", "yaml.dump_all",

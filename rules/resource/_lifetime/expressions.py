@@ -138,7 +138,7 @@ class ExpressionWalk:
     def call(self, node: cst.Call, state: State) -> None:
         func = node.func
         if isinstance(func, cst.Attribute):
-            self.expr(func.value, AttributeUse(func.attr.value, True, Use.ESCAPE), state)
+            self.expr(func.value, AttributeUse(func.attr.value, True, Use.ESCAPE, bare=not node.args), state)
         else:
             self.expr(func, Use.NEUTRAL, state)
         self.call_args(node, state)
@@ -157,8 +157,10 @@ class ExpressionWalk:
 
     def call_args(self, node: cst.Call, state: State) -> None:
         use = argument_use(node, self.resolve)
-        for arg in node.args:
-            self.expr(arg.value, use, state)
+        for position, arg in enumerate(node.args):
+            # `shutil.copyfileobj(src, dst)` reads only its first argument to the end.
+            read_to_end = use is Use.READ_TO_END and position == 0 and arg.keyword is None
+            self.expr(arg.value, Use.CONSUMER if use is Use.READ_TO_END and not read_to_end else use, state)
 
     def use_creation(self, key: int, use: Use | AttributeUse) -> int | None:
         call, kind, _ = self.creations[key]

@@ -21,6 +21,8 @@ from memlint.analysis.resources import (
     CALLBACK_METHODS,
     NON_OWNING_CONSUMERS,
     NON_OWNING_METHODS,
+    READ_TO_END_CONSUMERS,
+    READ_TO_END_METHODS,
     RELEASING_METHODS,
     RELEASING_WRAPPERS,
     ResourceKind,
@@ -36,6 +38,7 @@ class Use(Enum):
     DROP = "drop"  # expression statement
     NEUTRAL = "neutral"  # read without taking it over: tests, indexing, f-strings
     CONSUMER = "consumer"  # argument of a known non-owning consumer
+    READ_TO_END = "read-to-end"  # first argument of a consumer that reads it to its end (`json.load(fp)`)
     ITER = "iter"  # iterated by `for`/a list comprehension
     RELEASE = "release"  # argument of `closing()` / `enter_context()`
     CALLBACK = "callback"  # argument of `stack.callback()`
@@ -51,12 +54,15 @@ class AttributeUse:
     name: str
     called: bool
     parent_use: Use
+    bare: bool = False  # called with no argument: `resp.read()` reads to the end
 
 
 def argument_use(call: cst.Call, resolve: Callable[[cst.BaseExpression], str | None]) -> Use:
     """How ``call`` takes its arguments."""
     func = call.func
     name = resolve(func)
+    if name in READ_TO_END_CONSUMERS:
+        return Use.READ_TO_END
     if name in NON_OWNING_CONSUMERS:
         return Use.CONSUMER
     if name in RELEASING_WRAPPERS:
@@ -87,11 +93,13 @@ def creation_outcome(use: Use | AttributeUse, call: cst.Call, kind: ResourceKind
         return Outcome.HELD
     lazy = is_lazy(call, kind)
     if isinstance(use, AttributeUse):
-        if use.called and (use.name in kind.release or use.name in HANDOFF_METHODS):
-            return Outcome.LET_GO
+        if use.called and (use.name in kind.release or use.name in HANDOFF_METHODS or _reads_to_end(use, kind)):
+            return Outcome.LET_GO  # `urlopen(url).read()` has closed its socket at the end of the body
         if not lazy or (use.called and use.name in kind.opens_on):
             return Outcome.DROPPED
-    elif use in (Use.DROP, Use.CONSUMER, Use.ITER) and not lazy:
+    elif use is Use.READ_TO_END and kind.released_at_end:
+        return Outcome.LET_GO
+    elif use in (Use.DROP, Use.CONSUMER, Use.READ_TO_END, Use.ITER) and not lazy:
         return Outcome.DROPPED
     elif use is Use.WITH and not kind.with_releases:
         return Outcome.HELD  # `with sqlite3.connect() as c:` binds an open connection
@@ -110,7 +118,7 @@ class Effect(Enum):
 def held_effect(use: Use | AttributeUse, kind: ResourceKind) -> Effect | None:
     """What ``use`` of a name holding a ``kind`` resource does to it (None: nothing)."""
     if isinstance(use, AttributeUse):
-        if use.name in kind.release:
+        if use.name in kind.release or _reads_to_end(use, kind):
             if use.called:
                 return Effect.RELEASE
             if use.parent_use is Use.CALLBACK:
@@ -127,6 +135,13 @@ def held_effect(use: Use | AttributeUse, kind: ResourceKind) -> Effect | None:
         return None
     if use is Use.RELEASE or (use is Use.WITH and kind.with_releases):
         return Effect.SAFE_RELEASE
+    if use is Use.READ_TO_END and kind.released_at_end:
+        return Effect.RELEASE
     if use in (Use.ESCAPE, Use.CALLBACK, Use.BIND):
         return Effect.ESCAPE
     return None
+
+
+def _reads_to_end(use: AttributeUse, kind: ResourceKind) -> bool:
+    """``resp.read()`` with no size on a resource that a read to its end releases."""
+    return kind.released_at_end and use.called and use.bare and use.name in READ_TO_END_METHODS
