@@ -114,4 +114,4 @@ class ExecutorNotShutdown(ResourceRule):
     }
     resources = EXECUTORS
     triggers = trigger_words(EXECUTORS)
-    seed = "3.3 scenario 5: files or connections never closed (文件或连接没有关闭)"
+    seed = "a worker pool that is never shut down"

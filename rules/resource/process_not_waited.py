@@ -107,4 +107,4 @@ class ProcessNotWaited(ResourceRule):
     }
     resources = PROCESSES
     triggers = trigger_words(PROCESSES)
-    seed = "3.3 scenario 5: files or connections never closed (文件或连接没有关闭)"
+    seed = "a child process that is never waited for"

@@ -117,4 +117,4 @@ class UnclosedConnection(ResourceRule):
     }
     resources = CONNECTIONS
     triggers = trigger_words(CONNECTIONS)
-    seed = "3.3 scenario 5: files or connections never closed (文件或连接没有关闭)"
+    seed = "a connection that is never closed"

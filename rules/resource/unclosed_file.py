@@ -117,4 +117,4 @@ class UnclosedFile(ResourceRule):
     }
     resources = FILE_OPENERS
     triggers = trigger_words(FILE_OPENERS)
-    seed = "3.3 scenario 5: files or connections never closed (文件或连接没有关闭)"
+    seed = "a file that is never closed"
