@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING, Final
 
 import libcst as cst
 
-from memlint.tree.names import dotted_name
 from memlint.rule import Rule
+from memlint.rules.leak._classes import defining_class
+from memlint.tree.names import dotted_name
 
 if TYPE_CHECKING:
+    from memlint.rule import FileContext
     from memlint.tree.names import NameTracker
 
 _CACHES: Final = frozenset({"functools.cache", "functools.lru_cache"})
@@ -120,46 +122,43 @@ def _is_flag(param: cst.Param) -> bool:
 
 
 class MemoCacheRule(Rule):
-    """Shared walk of the rules about functools memo caches (MEM102, MEM103):
-    finds each memo-decorated function with its enclosing frames and reports
-    it after the walk unless ``name.cache_clear()`` appears in the module.
+    """The family's base of the rules about ``functools`` memo caches (MEM102
+    unbounded-function-cache, MEM103 cache-on-method).
 
-    Subclasses define ``examine(function, memo, in_class)``, returning the
-    message to report or None; ``self._frames`` holds the enclosing classes
-    and functions, the function itself last.
+    What it does for them, in one walk:
+
+    - ``visit_FunctionDef``: for a function decorated with ``functools.cache``
+      or ``lru_cache`` (any spelling, see ``memo_decorator``) it asks the
+      subclass's ``examine(function, memo, cls)``, where ``cls`` is the class
+      whose body defines the function (None outside class bodies). ``examine``
+      returns the message to report, worded by the subclass, or None;
+    - ``visit_Attribute``: notes every ``<name>.cache_clear`` in the module;
+    - ``finish``: reports each examined decorator with its message unless the
+      module clears that function's cache somewhere (``load.cache_clear()``).
     """
 
-    def examine(self, function: cst.FunctionDef, memo: Memo, in_class: bool) -> str | None:
-        raise NotImplementedError
-
-    def visit_Module(self, node: cst.Module) -> None:
-        self._frames: list[cst.CSTNode] = []
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        # (function, its memo decorator, the message examine() gave)
         self._found: list[tuple[cst.FunctionDef, cst.Decorator, str]] = []
-        self._cleared: set[str] = set()
+        self._cleared: set[str] = set()  # names whose `.cache_clear` the module mentions
+
+    def examine(self, function: cst.FunctionDef, memo: Memo, cls: cst.ClassDef | None) -> str | None:
+        """The message to report for ``function``'s memo decorator, or None."""
+        raise NotImplementedError
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         # `load.cache_clear()` anywhere in the module: the cache is emptied.
         if node.attr.value == "cache_clear":
             self._cleared.add((dotted_name(node.value) or "").rsplit(".", 1)[-1])
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._frames.append(node)
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._frames.pop()
-
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        in_class = bool(self._frames) and isinstance(self._frames[-1], cst.ClassDef)
-        self._frames.append(node)
         memo = memo_decorator(node, self.context.names)
         if memo is None:
             return
-        message = self.examine(node, memo, in_class)
+        message = self.examine(node, memo, defining_class(self.context.where.definitions()))
         if message is not None:
             self._found.append((node, memo.decorator, message))
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._frames.pop()
 
     def finish(self) -> None:
         for function, decorator, message in self._found:

@@ -6,6 +6,7 @@ a bound method) costs nothing when a class has one instance per process.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 import libcst as cst
@@ -39,3 +40,13 @@ def is_singleton(cls: cst.ClassDef, module: cst.Module) -> bool:
 def is_service(cls: cst.ClassDef) -> bool:
     """Named like a service object (``PackageFinder``, ``EMRBackend``)."""
     return cls.name.value.endswith(SERVICE_SUFFIXES)
+
+
+def defining_class(definitions: Sequence[cst.FunctionDef | cst.ClassDef]) -> cst.ClassDef | None:
+    """The class whose body defines the innermost of ``definitions`` (the
+    enclosing defs and classes, outermost first, as ``where.definitions()``
+    gives them), or None: for a method, its class; for a function defined in
+    a function or at module level, None."""
+    if len(definitions) >= 2 and isinstance(definitions[-2], cst.ClassDef):
+        return definitions[-2]
+    return None

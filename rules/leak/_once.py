@@ -4,13 +4,32 @@ from __future__ import annotations
 
 import libcst as cst
 
-from memlint.tree.walk import iter_nodes
 from memlint.tree.names import dotted_name
-from memlint.tree.walk import children
+from memlint.tree.walk import Path, children, iter_nodes
 
 
-def enclosing_ifs(root: cst.CSTNode, target: cst.CSTNode) -> list[cst.If]:
-    """The ``if`` statements of ``root`` (outermost first) whose body holds ``target``."""
+def enclosing_ifs(root: cst.CSTNode, target: cst.CSTNode, parents: Path | None = None) -> list[cst.If]:
+    """The ``if`` statements of ``root`` (outermost first) whose body holds ``target``.
+
+    ``parents`` are ``target``'s ancestors, the module first, when the rule
+    recorded them during the walk (``where.parents``); without them ``root``
+    is searched for ``target``.
+    """
+    if parents is None:
+        path = _path_to(root, target)
+    else:
+        index = next((i for i, node in enumerate(parents) if node is root), None)
+        path = [] if index is None else [*parents[index + 1:], target]
+    ifs = []
+    for index, node in enumerate(path):
+        if isinstance(node, cst.If) and index + 1 < len(path) and path[index + 1] is not node.test:
+            ifs.append(node)
+    return ifs
+
+
+def _path_to(root: cst.CSTNode, target: cst.CSTNode) -> list[cst.CSTNode]:
+    """The nodes from ``root`` (excluded) down to ``target`` (included); empty
+    when ``target`` is not under ``root``."""
     path: list[cst.CSTNode] = []
 
     def search(node: cst.CSTNode) -> bool:
@@ -23,13 +42,7 @@ def enclosing_ifs(root: cst.CSTNode, target: cst.CSTNode) -> list[cst.If]:
             path.pop()
         return False
 
-    if not search(root):
-        return []
-    ifs = []
-    for index, node in enumerate(path):
-        if isinstance(node, cst.If) and index + 1 < len(path) and path[index + 1] is not node.test:
-            ifs.append(node)
-    return ifs
+    return path if search(root) else []
 
 
 def _flag_names(test: cst.BaseExpression) -> set[str]:
@@ -55,14 +68,15 @@ def _assigned_names(function: cst.CSTNode) -> set[str]:
     return found
 
 
-def runs_once(function: cst.FunctionDef, target: cst.CSTNode) -> bool:
+def runs_once(function: cst.FunctionDef, target: cst.CSTNode, parents: Path | None = None) -> bool:
     """``target`` sits under an ``if`` on a flag that ``function`` itself sets
     (a global or class attribute): lazy one-time initialisation, not per call.
 
     Local variables set in the function do not count: only names the function
     declares ``global``/``nonlocal`` or attributes (``cls._ready``) persist.
+    ``parents``: as for ``enclosing_ifs``.
     """
-    ifs = enclosing_ifs(function.body, target)
+    ifs = enclosing_ifs(function.body, target, parents)
     if not ifs:
         return False
     persistent = set()
@@ -86,10 +100,12 @@ def runs_once(function: cst.FunctionDef, target: cst.CSTNode) -> bool:
     return False
 
 
-def fills_when_empty(function: cst.FunctionDef, target: cst.CSTNode, container: str) -> bool:
+def fills_when_empty(function: cst.FunctionDef, target: cst.CSTNode, container: str,
+                     parents: Path | None = None) -> bool:
     """``target`` runs only while ``container`` is empty (``if not cache:``,
-    ``if len(cache) == 0:``): a one-time fill, not growth per call."""
-    for statement in enclosing_ifs(function.body, target):
+    ``if len(cache) == 0:``): a one-time fill, not growth per call.
+    ``parents``: as for ``enclosing_ifs``."""
+    for statement in enclosing_ifs(function.body, target, parents):
         test = statement.test
         if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
             operand = test.expression
@@ -108,9 +124,10 @@ def fills_when_empty(function: cst.FunctionDef, target: cst.CSTNode, container: 
     return False
 
 
-def never_runs(function: cst.FunctionDef, target: cst.CSTNode) -> bool:
-    """``target`` sits under ``if 0:`` / ``if False:`` (debugging code left disabled)."""
-    for statement in enclosing_ifs(function.body, target):
+def never_runs(function: cst.FunctionDef, target: cst.CSTNode, parents: Path | None = None) -> bool:
+    """``target`` sits under ``if 0:`` / ``if False:`` (debugging code left disabled).
+    ``parents``: as for ``enclosing_ifs``."""
+    for statement in enclosing_ifs(function.body, target, parents):
         test = statement.test
         if (isinstance(test, cst.Name) and test.value == "False") or (
             isinstance(test, cst.Integer) and test.value == "0"

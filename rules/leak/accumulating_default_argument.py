@@ -79,15 +79,8 @@ class AccumulatingDefaultArgument(Rule):
     ),)
     seed = "3.3 scenario 2: containers that only grow (Slice 不断增长)"
 
-    def visit_Module(self, node: cst.Module) -> None:
-        self._depth = 0
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._depth -= 1
-
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._depth += 1
-        if self._depth > 1:
+        if len(self.context.where.functions()) > 1:
             return  # a nested def runs per call of its parent: fresh defaults each time
         names = self.context.names
         params = node.params

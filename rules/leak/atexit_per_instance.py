@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import libcst as cst
 
+from memlint.diagnostic import Family
+from memlint.rule import FileContext, Rule
 from memlint.rules.leak._caches import MethodKind, method_kind
 from memlint.rules.leak._classes import is_singleton
-from memlint.tree.walk import iter_nodes
-from memlint.tree.names import dotted_name
 from memlint.rules.leak._once import runs_once
-from memlint.diagnostic import Family
-from memlint.rule import Rule
+from memlint.tree.names import dotted_name
+from memlint.tree.walk import Path, iter_nodes
 
 
 class AtexitPerInstance(Rule):
@@ -86,24 +86,13 @@ class AtexitPerInstance(Rule):
     triggers = ("register",)
     seed = "3.3 scenario 1: global state that accumulates (全局变量累积)"
 
-    def visit_Module(self, node: cst.Module) -> None:
-        self._stack: list[cst.CSTNode] = []
-        self._found: list[tuple[cst.Call, cst.FunctionDef, str]] = []
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        # (the `atexit.register` call, its ancestors, the innermost def, what it pins)
+        self._found: list[tuple[cst.Call, Path, cst.FunctionDef, str]] = []
         # What `atexit.unregister` takes back, as spelt (`self.close`); None:
         # something this rule cannot name, which may be any registration.
         self._unregistered: set[str | None] = set()
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._stack.append(node)
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._stack.pop()
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._stack.append(node)
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._stack.pop()
 
     def visit_Call(self, node: cst.Call) -> None:
         name = self.context.names.call_name(node)
@@ -121,13 +110,13 @@ class AtexitPerInstance(Rule):
                 self._unregistered.add(self._trailing(rest[0].value, unregistering=True) if rest else None)
         if name != "atexit.register" or not node.args:
             return
-        function = next((f for f in reversed(self._stack) if isinstance(f, cst.FunctionDef)), None)
-        cls = next((c for c in reversed(self._stack) if isinstance(c, cst.ClassDef)), None)
+        where = self.context.where
+        function, cls = where.function, where.cls
         if function is None or (cls is not None and is_singleton(cls, self.context.module)):
             return  # one instance per process: nothing accumulates
         what = self._pinned(node, function)
         if what is not None:
-            self._found.append((node, function, what))
+            self._found.append((node, where.parents, function, what))
 
     def _pinned(self, call: cst.Call, function: cst.FunctionDef) -> str | None:
         """What object the registration keeps alive, spelt as in the code."""
@@ -160,8 +149,9 @@ class AtexitPerInstance(Rule):
 
     def _method(self) -> tuple[str | None, MethodKind | None]:
         """First parameter and kind of the innermost enclosing method."""
-        for index in range(len(self._stack) - 1, 0, -1):
-            node, parent = self._stack[index], self._stack[index - 1]
+        definitions = self.context.where.definitions()
+        for index in range(len(definitions) - 1, 0, -1):
+            node, parent = definitions[index], definitions[index - 1]
             if isinstance(node, cst.FunctionDef) and isinstance(parent, cst.ClassDef):
                 params = node.params.posonly_params or node.params.params
                 return (params[0].name.value if params else None), method_kind(node, True, self.context.names)
@@ -178,10 +168,10 @@ class AtexitPerInstance(Rule):
     def finish(self) -> None:
         if None in self._unregistered:
             return  # `atexit.unregister(callback)` with a callback from elsewhere: may be any of them
-        for call, function, what in self._found:
+        for call, parents, function, what in self._found:
             if self._trailing(call.args[0].value) in self._unregistered:
                 continue  # taken back in the close path
-            if not runs_once(function, call) and not any(
+            if not runs_once(function, call, parents) and not any(
                 isinstance(node, cst.Global) for node in iter_nodes(function.body, into_functions=False)
             ):
                 self.report(call, self.message.format(what=what))

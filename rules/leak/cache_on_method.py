@@ -106,14 +106,16 @@ class CacheOnMethod(MemoCacheRule):
     )
     seed = "3.3 scenario 2: maps that only grow (Map 不断增长)"
 
-    def examine(self, function: cst.FunctionDef, memo: Memo, in_class: bool) -> str | None:
-        if method_kind(function, in_class, self.context.names) is not MethodKind.INSTANCE:
+    # Walked by MemoCacheRule (_caches.py): examine() is asked about every
+    # memo-decorated function; what it returns is reported after the walk,
+    # unless the module calls the function's `cache_clear()`.
+    def examine(self, function: cst.FunctionDef, memo: Memo, cls: cst.ClassDef | None) -> str | None:
+        if cls is None or method_kind(function, True, self.context.names) is not MethodKind.INSTANCE:
             return None
         # A bounded cache releases an instance once it is evicted; unbounded
         # ones hold every instance forever. Both options narrow the rule to
         # the latter, outside classes with one instance per process.
-        cls = self._frames[-2]
-        if not self.option("method-cache-all-classes") and isinstance(cls, cst.ClassDef) and (
+        if not self.option("method-cache-all-classes") and (
             is_singleton(cls, self.context.module) or is_service(cls)
         ):
             return None

@@ -77,17 +77,11 @@ class DynamicLoggerName(Rule):
     ),)
     seed = "3.3 scenario 1: global state that accumulates (全局变量累积)"
 
-    def visit_Module(self, node: cst.Module) -> None:
-        self._depth = 0
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._depth += 1
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._depth -= 1
-
     def visit_Call(self, node: cst.Call) -> None:
-        if self._depth and node.args and node.args[0].keyword in (None,) and is_get_logger(node, self.context.names):
+        # Inside a def (classes in a def too): module-level code and class bodies run once.
+        if self.context.where.function is None or not node.args or node.args[0].keyword is not None:
+            return
+        if is_get_logger(node, self.context.names):
             parts = per_call_parts(node.args[0].value)
             if parts and (self.option("logger-name-any-variable") or any(looks_per_call(p) for p in parts)):
                 self.report(node)

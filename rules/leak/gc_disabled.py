@@ -6,11 +6,12 @@ import re
 
 import libcst as cst
 
-from memlint.tree.walk import iter_nodes
-from memlint.tree.names import dotted_name
-from memlint.rules.leak._once import enclosing_ifs
 from memlint.diagnostic import Family
-from memlint.rule import Rule
+from memlint.rule import FileContext, Rule
+from memlint.rules.leak._classes import defining_class
+from memlint.rules.leak._once import enclosing_ifs
+from memlint.tree.names import dotted_name
+from memlint.tree.walk import Path, iter_nodes
 
 
 class GcDisabled(Rule):
@@ -67,29 +68,31 @@ class GcDisabled(Rule):
     triggers = ("disable",)
     seed = "3.3 scenario 1: memory that is never released"
 
-    def visit_Module(self, node: cst.Module) -> None:
-        self._disables: list[tuple[cst.Call, cst.CSTNode, cst.ClassDef | None]] = []
-        self._scopes: list[tuple[cst.CSTNode, cst.ClassDef | None]] = [(node, None)]
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        # Each `gc.disable()`: the call, its ancestors, the innermost def or
+        # class holding it (else the module), and the class it belongs to.
+        self._disables: list[tuple[cst.Call, Path, cst.CSTNode, cst.ClassDef | None]] = []
+        # Functions that mention `gc.enable`, by the class they are methods of
+        # (None: module-level and nested functions).
         self._enabling: dict[cst.ClassDef | None, set[cst.FunctionDef]] = {}
-        self._saved_states: set[str] = set()
+        self._saved_states: set[str] = set()  # names holding `gc.isenabled()`
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._scopes.append((node, node))
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._scopes.pop()
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        owner = self._scopes[-1][1] if isinstance(self._scopes[-1][0], cst.ClassDef) else None
-        self._scopes.append((node, owner))
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._scopes.pop()
+    def _scope(self) -> tuple[cst.CSTNode, cst.ClassDef | None]:
+        """The innermost def or class (else the module), and its class: the
+        class itself, a method's class, None for other functions."""
+        where = self.context.where
+        owner = where.owner
+        if owner is None:
+            return self.context.module, None
+        if isinstance(owner, cst.ClassDef):
+            return owner, owner
+        return owner, defining_class(where.definitions())
 
     def visit_Call(self, node: cst.Call) -> None:
         if self.context.names.call_name(node) == "gc.disable":
-            scope, owner = self._scopes[-1]
-            self._disables.append((node, scope, owner))
+            scope, owner = self._scope()
+            self._disables.append((node, self.context.where.parents, scope, owner))
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         # A mention of `gc.enable` in a function pairs with disables in the
@@ -97,7 +100,7 @@ class GcDisabled(Rule):
         # `setUpModule`/`tearDownModule`, `addCleanup(gc.enable)`.
         # Methods pair within their class, module functions with module functions.
         if node.attr.value == "enable" and self.context.names.qualified_name(node) == "gc.enable":
-            scope, owner = self._scopes[-1]
+            scope, owner = self._scope()
             if isinstance(scope, cst.FunctionDef):
                 self._enabling.setdefault(owner, set()).add(scope)
 
@@ -108,14 +111,16 @@ class GcDisabled(Rule):
             self._saved_states.update(t.target.value for t in node.targets if isinstance(t.target, cst.Name))
 
     def finish(self) -> None:
-        for call, scope, owner in self._disables:
-            if isinstance(scope, cst.FunctionDef) and (self._paired(scope, owner, call) or _named_for_it(scope.name.value)):
+        for call, parents, scope, owner in self._disables:
+            if isinstance(scope, cst.FunctionDef) and (
+                self._paired(scope, owner, call, parents) or _named_for_it(scope.name.value)
+            ):
                 continue
-            if _enabled_after(scope, call) or self._restores_state(scope, call):
+            if _enabled_after(scope, call) or self._restores_state(scope, call, parents):
                 continue
             self.report(call)
 
-    def _paired(self, scope: cst.FunctionDef, owner: cst.ClassDef | None, call: cst.Call) -> bool:
+    def _paired(self, scope: cst.FunctionDef, owner: cst.ClassDef | None, call: cst.Call, parents: Path) -> bool:
         """Whether another function enables the collector as the other half of
         a bracket: ``setUp``/``tearDown``, ``__enter__``/``__exit__``,
         ``pause``/``resume``; or this function is a setter that enables on
@@ -129,15 +134,15 @@ class GcDisabled(Rule):
             return True  # `__exit__`/`stop` of the same class turns it back on
         if any(_is_teardown(f.name.value) for f in self._enabling.get(None, ())):
             return True  # `tearDownModule` turns it back on for every test
-        return scope in self._enabling.get(owner, set()) and bool(enclosing_ifs(scope.body, call))
+        return scope in self._enabling.get(owner, set()) and bool(enclosing_ifs(scope.body, call, parents))
 
-    def _restores_state(self, scope: cst.CSTNode, call: cst.Call) -> bool:
+    def _restores_state(self, scope: cst.CSTNode, call: cst.Call, parents: Path) -> bool:
         if not self._saved_states:
             return False
         body = scope.body if isinstance(scope, (cst.FunctionDef, cst.ClassDef)) else scope
         return any(
             isinstance(node, cst.Name) and node.value in self._saved_states
-            for statement in enclosing_ifs(body, call)
+            for statement in enclosing_ifs(body, call, parents)
             for node in (statement.test, *iter_nodes(statement.test))
         )
 

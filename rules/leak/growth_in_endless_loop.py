@@ -8,7 +8,7 @@ from memlint.rules.leak._containers import AUTO_INSERTING, Event, events, lookup
 from memlint.tree.walk import iter_nodes
 from memlint.analysis.loops import is_endless, left_by_exception
 from memlint.diagnostic import Family
-from memlint.rule import Rule
+from memlint.rule import FileContext, Rule
 
 _EVENT_NODES = (cst.Call, cst.Assign, cst.AnnAssign, cst.AugAssign, cst.Del, cst.Comparison, cst.Return, cst.Yield)
 
@@ -74,28 +74,30 @@ class GrowthInEndlessLoop(Rule):
     triggers = ("while",)
     seed = "3.3 scenario 2: containers that only grow (Map/Slice 不断增长)"
 
-    def visit_Module(self, node: cst.Module) -> None:
-        # The module is a frame too: a script's `while True:` at top level (or
-        # under `if __name__ == "__main__":`) runs for the life of the process.
-        self._frames: list[tuple[cst.FunctionDef | cst.Module, dict[str, str]]] = [(node, {})]
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        # Local containers (`seen = set()`: name -> kind) of each function, and
+        # of the module: a script's `while True:` at top level (or under
+        # `if __name__ == "__main__":`) runs for the life of the process.
+        self._containers: dict[cst.FunctionDef | cst.Module, dict[str, str]] = {}
         self._reported: set[cst.CSTNode] = set()
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._frames.append((node, {}))
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._frames.pop()
+    def _frame(self) -> cst.FunctionDef | cst.Module:
+        """The innermost def, or the module (class bodies and lambdas are not frames)."""
+        function = self.context.where.function
+        return self.context.module if function is None else function
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        if self._frames and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
             kind = new_container(node.value, self.context.names)
             if kind is not None:
-                self._frames[-1][1].setdefault(node.targets[0].target.value, kind)
+                self._containers.setdefault(self._frame(), {}).setdefault(node.targets[0].target.value, kind)
 
     def visit_While(self, node: cst.While) -> None:
-        if not self._frames or not self._frames[-1][1] or not is_endless(node):
+        function = self._frame()
+        containers = self._containers.get(function)
+        if not containers or not is_endless(node):
             return
-        function, containers = self._frames[-1]
         if left_by_exception(function, node):
             return  # the drain idiom: a call in the loop raises to end it
         grown: dict[str, cst.CSTNode] = {}

@@ -6,13 +6,14 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from memlint.rules.leak._caches import MethodKind, method_kind
-from memlint.tree.walk import iter_nodes
 from memlint.analysis.logs import is_get_logger, per_call_parts
-from memlint.tree.names import dotted_name
-from memlint.rules.leak._once import enclosing_ifs, never_runs, runs_once
 from memlint.diagnostic import Family
-from memlint.rule import Rule
+from memlint.rule import FileContext, Rule
+from memlint.rules.leak._caches import MethodKind, method_kind
+from memlint.rules.leak._classes import defining_class
+from memlint.rules.leak._once import enclosing_ifs, never_runs, runs_once
+from memlint.tree.names import dotted_name
+from memlint.tree.walk import Path, iter_nodes
 
 # Parameters of a request path: what a handler is called with once per
 # request or message (`address`, `user` or `host` are as often configuration).
@@ -28,7 +29,8 @@ class _Frame:
     node: cst.FunctionDef
     owner: cst.ClassDef | None  # the class a method belongs to
     loggers: set[str] = field(default_factory=set)  # locals bound to getLogger(...)
-    adds: list[tuple[cst.Call, bool]] = field(default_factory=list)  # (call, receiver returned)
+    # (addHandler call, receiver returned, the call's ancestors)
+    adds: list[tuple[cst.Call, bool, Path]] = field(default_factory=list)
 
 
 class HandlerAccumulation(Rule):
@@ -101,15 +103,14 @@ class HandlerAccumulation(Rule):
     triggers = ("addHandler",)
     seed = "3.3 scenario 1: global state that accumulates (全局变量累积)"
 
-    def visit_Module(self, node: cst.Module) -> None:
-        self._frames: list[_Frame] = []
-        self._classes: list[cst.ClassDef] = []
-        self._stack: list[cst.CSTNode] = []
-        self._class_guarded: set[cst.ClassDef] = set()
-        self._self_loggers: dict[cst.ClassDef, set[str]] = {}
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self._frames: dict[cst.FunctionDef, _Frame] = {}  # every function, by its node
+        self._class_guarded: set[cst.ClassDef] = set()  # classes mentioning `handlers`, `removeHandler`...
+        self._self_loggers: dict[cst.ClassDef, set[str]] = {}  # attributes bound to a fixed getLogger(...)
         self._module_loggers = {
             target.target.value
-            for statement in node.body if isinstance(statement, cst.SimpleStatementLine)
+            for statement in context.module.body if isinstance(statement, cst.SimpleStatementLine)
             for small in statement.body if isinstance(small, cst.Assign) and isinstance(small.value, cst.Call)
             and self._fixed_logger(small.value)
             for target in small.targets if isinstance(target.target, cst.Name)
@@ -117,73 +118,75 @@ class HandlerAccumulation(Rule):
         self._candidates: list[tuple[cst.Call, _Frame, str]] = []
         self._import_calls: set[str] = set()
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._classes.append(node)
-        self._stack.append(node)
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._classes.pop()
-        self._stack.pop()
+    def _frame(self) -> _Frame | None:
+        """The innermost function's frame (None outside functions)."""
+        function = self.context.where.function
+        return None if function is None else self._frames[function]
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        owner = self._stack[-1] if self._stack and isinstance(self._stack[-1], cst.ClassDef) else None
+        owner = defining_class(self.context.where.definitions())
         if owner is not None and (self._class_level(node) or _handles_command_line(node)):
             owner = None  # not per instance: judged like a function
-        self._frames.append(_Frame(node, owner))
-        self._stack.append(node)
+        self._frames[node] = _Frame(node, owner)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._stack.pop()
-        frame = self._frames.pop()
+        # The whole function is seen: keep the additions no guard covers.
+        frame = self._frames[original_node]
         if not frame.adds or _mentions_guard(frame.node):
             return
-        for call, returned in frame.adds:
-            if not _guarded(frame.node, call):
+        for call, returned, parents in frame.adds:
+            if not _guarded(frame.node, call, parents):
                 self._candidates.append((call, frame, "returned" if returned else ""))
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if not isinstance(node.value, cst.Call) or not self._fixed_logger(node.value):
             return
-        if not self._frames:
-            if self._stack and isinstance(self._stack[-1], cst.ClassDef):
+        frame = self._frame()
+        cls = self.context.where.cls
+        if frame is None:
+            if cls is not None:
                 # `log = logging.getLogger("svc")` in a class body: `self.log` is shared by every instance.
-                self._self_loggers.setdefault(self._stack[-1], set()).update(
+                self._self_loggers.setdefault(cls, set()).update(
                     t.target.value for t in node.targets if isinstance(t.target, cst.Name)
                 )
             return
-        frame = self._frames[-1]
         for target in node.targets:
             if isinstance(target.target, cst.Name):
                 frame.loggers.add(target.target.value)
-            elif isinstance(target.target, cst.Attribute) and self._classes:
-                self._self_loggers.setdefault(self._classes[-1], set()).add(target.target.attr.value)
+            elif isinstance(target.target, cst.Attribute) and cls is not None:
+                self._self_loggers.setdefault(cls, set()).add(target.target.attr.value)
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if not self._frames and isinstance(func, cst.Name):
-            self._import_calls.add(func.value)  # `logger = create_logger()` runs once, at import
-        if not self._frames or not isinstance(func, cst.Attribute) or func.attr.value != "addHandler":
+        frame = self._frame()
+        if frame is None:
+            if isinstance(func, cst.Name):
+                self._import_calls.add(func.value)  # `logger = create_logger()` runs once, at import
             return
-        frame = self._frames[-1]
+        if not isinstance(func, cst.Attribute) or func.attr.value != "addHandler":
+            return
+        parents = self.context.where.parents
         receiver = func.value
         if isinstance(receiver, cst.Call) and self._fixed_logger(receiver):
-            frame.adds.append((node, False))
+            frame.adds.append((node, False, parents))
         elif isinstance(receiver, cst.Name):
             shared = receiver.value in frame.loggers or (
                 receiver.value in self._module_loggers and self.context.names.is_module_level(receiver.value)
             )
             if shared:
-                frame.adds.append((node, _returns(frame.node, receiver.value)))
+                frame.adds.append((node, _returns(frame.node, receiver.value), parents))
         elif isinstance(receiver, cst.Attribute) and isinstance(receiver.value, cst.Name) and frame.owner is not None:
             # `self.log.addHandler(...)`: decided in finish(), once every
             # method of the class has shown whether `self.log` is from getLogger.
-            frame.adds.append((node, False))
+            frame.adds.append((node, False, parents))
         if isinstance(receiver, cst.Attribute) and self.context.names.qualified_name(receiver) == "logging.root":
-            frame.adds.append((node, False))
+            frame.adds.append((node, False, parents))
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        if node.attr.value in _GUARDS and self._classes:
-            self._class_guarded.add(self._classes[-1])
+        if node.attr.value in _GUARDS:
+            cls = self.context.where.cls
+            if cls is not None:
+                self._class_guarded.add(cls)
 
     def _class_level(self, method: cst.FunctionDef) -> bool:
         """A ``classmethod``/``staticmethod``: no instance, so no handler per
@@ -240,16 +243,16 @@ def _mentions_guard(function: cst.FunctionDef) -> bool:
     return False
 
 
-def _guarded(function: cst.FunctionDef, call: cst.Call) -> bool:
+def _guarded(function: cst.FunctionDef, call: cst.Call, parents: Path) -> bool:
     """Under an ``if`` that inspects the logger (``if not has_handler(log):``)
-    or under a once-only flag."""
+    or under a once-only flag (``parents``: the call's ancestors)."""
     receiver = dotted_name(call.func.value) if isinstance(call.func, cst.Attribute) else None  # type: ignore[union-attr]
     if receiver is not None:
-        for statement in enclosing_ifs(function.body, call):
+        for statement in enclosing_ifs(function.body, call, parents):
             if any(dotted_name(node) == receiver for node in (statement.test, *iter_nodes(statement.test))
                    if isinstance(node, (cst.Name, cst.Attribute))):
                 return True
-    return runs_once(function, call) or never_runs(function, call)
+    return runs_once(function, call, parents) or never_runs(function, call, parents)
 
 
 def _returns(function: cst.FunctionDef, name: str) -> bool:

@@ -97,10 +97,13 @@ class UnboundedFunctionCache(MemoCacheRule):
     ),)
     seed = "3.3 scenario 2: maps that only grow (Map 不断增长)"
 
-    def examine(self, function: cst.FunctionDef, memo: Memo, in_class: bool) -> str | None:
+    # Walked by MemoCacheRule (_caches.py): examine() is asked about every
+    # memo-decorated function; what it returns is reported after the walk,
+    # unless the module calls the function's `cache_clear()`.
+    def examine(self, function: cst.FunctionDef, memo: Memo, cls: cst.ClassDef | None) -> str | None:
         if memo.bounded:
             return None
-        kind = method_kind(function, in_class, self.context.names)
+        kind = method_kind(function, cls is not None, self.context.names)
         if kind is MethodKind.INSTANCE or not takes_arguments(function, kind):
             return None
         # By default only caches keyed by evidently open-ended data (`url`,

@@ -10,14 +10,16 @@ from memlint.rules.leak._containers import (
     AUTO_INSERTING, SHRINK_METHODS, Container, Event, definition_line, events, lookups,
     module_containers,
 )
+from memlint.rules.leak._classes import defining_class
 from memlint.rules.leak._growth import (
     in_decorator_factory, inheriting_classes, is_registration_api, pins_identity, stores_per_call_data,
 )
-from memlint.tree.names import dotted_name
 from memlint.rules.leak._once import fills_when_empty, runs_once
 from memlint.diagnostic import Family
 from memlint.options import Option, parse_bool
-from memlint.rule import Rule
+from memlint.rule import FileContext, Rule
+from memlint.tree.names import dotted_name
+from memlint.tree.walk import Path
 
 
 # Methods that run once per instance created.
@@ -27,9 +29,19 @@ _CONSTRUCTORS = frozenset({"__init__", "__new__", "__post_init__"})
 @dataclass(slots=True)
 class _Function:
     node: cst.FunctionDef
-    class_key: str | None  # the class a method is defined in
+    class_key: str | None  # for a method, the key of its class (see _class_key); else None
     first_param: str | None
-    globals: set[str] = field(default_factory=set)
+    globals: set[str] = field(default_factory=set)  # names it declares `global`
+
+
+def _class_key(definitions: tuple[cst.FunctionDef | cst.ClassDef, ...]) -> str:
+    """How the containers of the last of ``definitions`` (a class; its
+    enclosing defs and classes before it) are keyed: by its dotted path from
+    the module (``Outer.Inner``, as ``module_containers`` keys them) when no
+    function encloses it, else by its own name."""
+    if any(isinstance(definition, cst.FunctionDef) for definition in definitions):
+        return definitions[-1].name.value
+    return ".".join(definition.name.value for definition in definitions)
 
 
 class UnboundedGlobalContainer(Rule):
@@ -158,57 +170,49 @@ class UnboundedGlobalContainer(Rule):
     )
     seed = "3.3 scenario 1: global variables that accumulate (全局变量累积)"
 
-    def visit_Module(self, node: cst.Module) -> None:
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        module = context.module
+        inheriting = inheriting_classes(module)
         self._containers: dict[str, Container] = {
-            key: container for key, container in module_containers(node, self.context.names).items()
-            if container.class_name is None or container.class_name not in inheriting_classes(node)
+            key: container for key, container in module_containers(module, context.names).items()
+            if container.class_name is None or container.class_name not in inheriting
         }
-        self._by_attr: dict[str, list[str]] = {}
+        self._by_attr: dict[str, list[str]] = {}  # attribute name -> keys of class containers so named
         for key, container in self._containers.items():
             if container.class_name is not None:
                 self._by_attr.setdefault(container.name, []).append(key)
-        self._classes: list[str] = []
-        self._frames: list[cst.CSTNode] = []
-        self._functions: list[_Function] = []
+        self._functions: dict[cst.FunctionDef, _Function] = {}  # every function, by its node
         self._shrunk: set[str] = set()
-        self._growth: dict[str, list[tuple[cst.CSTNode, tuple[cst.FunctionDef, ...]]]] = {}
-        self._lookups: dict[cst.FunctionDef, set[str]] = {}
-        self._stores: set[cst.CSTNode] = set()
-        self._decorators: set[str] = set()
-        self._import_calls: set[str] = set()
-        self._method_class: dict[cst.FunctionDef, str] = {}  # method -> its class's own name
+        # container key -> (growth site, the functions enclosing it, outermost first, its ancestors)
+        self._growth: dict[str, list[tuple[cst.CSTNode, tuple[cst.FunctionDef, ...], Path]]] = {}
+        self._lookups: dict[cst.FunctionDef, set[str]] = {}  # containers a function looks keys up in
+        self._stores: set[cst.CSTNode] = set()  # subscripts that are store targets, not lookups
+        self._decorators: set[str] = set()  # last segment of every decorator's name
+        self._import_calls: set[str] = set()  # functions called (or deleted) by module or class-body code
         self._returns_param: set[cst.FunctionDef] = set()
 
     # -- scopes ---------------------------------------------------------
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        outer = self._classes[-1] if self._classes and not self._functions else None
-        self._classes.append(f"{outer}.{node.name.value}" if outer else node.name.value)
-        self._frames.append(node)
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._classes.pop()
-        self._frames.pop()
-
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         params = node.params.posonly_params or node.params.params
         first = params[0].name.value if params else None
-        is_method = bool(self._frames) and isinstance(self._frames[-1], cst.ClassDef)
-        self._functions.append(_Function(node, self._classes[-1] if is_method else None, first))
-        if is_method:
-            self._method_class[node] = self._classes[-1].rsplit(".", 1)[-1]
-        self._frames.append(node)
+        definitions = self.context.where.definitions()
+        class_key = _class_key(definitions[:-1]) if defining_class(definitions) is not None else None
+        self._functions[node] = _Function(node, class_key, first)
 
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._functions.pop()
-        self._frames.pop()
+    def _function(self) -> _Function | None:
+        """The innermost function (None outside functions)."""
+        function = self.context.where.function
+        return None if function is None else self._functions[function]
 
     def visit_Global(self, node: cst.Global) -> None:
-        if self._functions:
-            self._functions[-1].globals.update(item.name.value for item in node.names)
+        function = self._function()
+        if function is not None:
+            function.globals.update(item.name.value for item in node.names)
 
     def _note_import_time_call(self, node: cst.Call) -> None:
         # A function called from module or class-body code runs at import time.
-        if not self._functions and isinstance(node.func, cst.Name):
+        if self.context.where.function is None and isinstance(node.func, cst.Name):
             self._import_calls.add(node.func.value)
 
     def visit_Decorator(self, node: cst.Decorator) -> None:
@@ -232,7 +236,7 @@ class UnboundedGlobalContainer(Rule):
         self._record(node)
 
     def visit_Del(self, node: cst.Del) -> None:
-        if not self._functions and isinstance(node.target, (cst.Name, cst.Tuple)):
+        if self.context.where.function is None and isinstance(node.target, (cst.Name, cst.Tuple)):
             # `del helper` after import-time use: the helper ran at import time.
             for target in [node.target] if isinstance(node.target, cst.Name) else [e.value for e in node.target.elements]:
                 if isinstance(target, cst.Name):
@@ -251,22 +255,22 @@ class UnboundedGlobalContainer(Rule):
 
     def visit_Return(self, node: cst.Return) -> None:
         self._record(node)
-        if self._functions and isinstance(node.value, cst.Name):
-            function = self._functions[-1]
-            params = {p.name.value for p in function.node.params.params}
+        function = self.context.where.function
+        if function is not None and isinstance(node.value, cst.Name):
+            params = {p.name.value for p in function.params.params}
             if node.value.value in params:
-                self._returns_param.add(function.node)
+                self._returns_param.add(function)
 
     def _note_lookup(self, expr: cst.BaseExpression) -> None:
-        if self._containers and self._functions:
-            function = self._functions[-1]
+        function = self._function() if self._containers else None
+        if function is not None:
             for key in self._keys(expr, Event.GROW, function):
                 self._lookups.setdefault(function.node, set()).add(key)
 
     def _record(self, node: cst.CSTNode) -> None:
         if not self._containers:
             return
-        function = self._functions[-1] if self._functions else None
+        function = self._function()
         if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.Del)):
             targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
             self._stores.update(t for t in targets if isinstance(t, cst.Subscript))
@@ -279,8 +283,8 @@ class UnboundedGlobalContainer(Rule):
                 container = self._containers[key]
                 if event is Event.GROW or (event is Event.GROW_ITEM and container.kind in AUTO_INSERTING):
                     if function is not None:
-                        chain = tuple(f.node for f in self._functions)
-                        self._growth.setdefault(key, []).append((node, chain))
+                        where = self.context.where
+                        self._growth.setdefault(key, []).append((node, where.functions(), where.parents))
                 elif event is not Event.GROW_ITEM and not (event is Event.REBIND and function is None):
                     self._shrunk.add(key)
 
@@ -291,7 +295,9 @@ class UnboundedGlobalContainer(Rule):
         if isinstance(expr, cst.Name):
             name = expr.value
             if function is None:
-                key = f"{self._classes[-1]}.{name}" if self._classes else name
+                # Module level or a class body (no def encloses it): the enclosing classes name it.
+                classes = self.context.where.definitions()
+                key = f"{_class_key(classes)}.{name}" if classes else name
                 return [key] if key in self._containers else ([name] if name in self._containers else [])
             if name in function.globals or self.context.names.binding_scope(name) in (None, self.context.names.module_scope):
                 return [name] if name in self._containers else []
@@ -300,7 +306,7 @@ class UnboundedGlobalContainer(Rule):
             return []
         attr = expr.attr.value
         base = dotted_name(expr.value)
-        method = self._method(function)
+        method = self._method()
         if method is not None and base == method.first_param and method.class_key is not None:
             key = f"{method.class_key}.{attr}"
             if key in self._containers:
@@ -315,8 +321,10 @@ class UnboundedGlobalContainer(Rule):
             return list(self._by_attr.get(attr, ()))
         return []
 
-    def _method(self, function: _Function | None) -> _Function | None:
-        for candidate in reversed(self._functions):
+    def _method(self) -> _Function | None:
+        """The innermost enclosing method (a function defined in a class body)."""
+        for node in reversed(self.context.where.functions()):
+            candidate = self._functions[node]
             if candidate.class_key is not None:
                 return candidate
         return None
@@ -327,7 +335,7 @@ class UnboundedGlobalContainer(Rule):
         for key, sites in self._growth.items():
             if key in self._shrunk:
                 continue
-            site = next((node for node, chain in sites if self._per_call(key, node, chain)), None)
+            site = next((node for node, chain, parents in sites if self._per_call(key, node, chain, parents)), None)
             if site is None:
                 continue
             container = self._containers[key]
@@ -336,12 +344,12 @@ class UnboundedGlobalContainer(Rule):
             what = f"class attribute {container.kind}" if container.class_name else f"module-level {container.kind}"
             self.report(site, self.message.format(what=what, name=key, line=line or "?"))
 
-    def _per_call(self, key: str, node: cst.CSTNode, chain: tuple[cst.FunctionDef, ...]) -> bool:
+    def _per_call(self, key: str, node: cst.CSTNode, chain: tuple[cst.FunctionDef, ...], parents: Path) -> bool:
         """Whether a growth site may run again and again after import."""
         function = chain[-1]
         if any(self._runs_at_import(f) for f in chain) or in_decorator_factory(chain) or is_registration_api(function):
             return False
-        if runs_once(function, node) or fills_when_empty(function, node, key):
+        if runs_once(function, node, parents) or fills_when_empty(function, node, key, parents):
             return False
         # A memo cache or a dedup set (`if k not in x: x[k] = ...`) is bounded
         # by its key space, which only the programmer knows: opt-in.
@@ -357,7 +365,8 @@ class UnboundedGlobalContainer(Rule):
         """Decorators (and functions returning what they receive) fill
         registries at import time, as do functions called from module code."""
         name = function.name.value
-        if name in _CONSTRUCTORS and self._method_class.get(function) in self._import_calls:
+        class_key = self._functions[function].class_key
+        if name in _CONSTRUCTORS and class_key is not None and class_key.rsplit(".", 1)[-1] in self._import_calls:
             # `REACHABLE = Status(True)` at module level: `Status.__init__`
             # filling `Status.lookup_table` is a registry of named constants.
             return True
