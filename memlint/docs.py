@@ -29,10 +29,6 @@ FAMILY_TITLES = {
     Family.LIFECYCLE: "lifecycle (threads, timers, tasks never stopped)",
     Family.OOM: "oom (one sudden large allocation)",
 }
-# "3.3 scenario 5: ", "2.3: ": a reference into design notes users do not have.
-_SECTION_REF: Final = re.compile(r"^\d+(?:\.\d+)*(?:\s+scenario\s+\d+)?\s*:\s*")
-# " (全局变量累积)", " (goroutine 泄漏)": a gloss holding CJK characters.
-_GLOSS: Final = re.compile(r"\s*\([^()]*[\u2e80-\u9fff\uac00-\ud7af\uff00-\uffef][^()]*\)")
 # Sections in page order; any other docstring section follows "Use instead".
 _FIRST = ("What it does", "Why is this bad?", "Example", "Use instead")
 
@@ -66,7 +62,7 @@ def _rule_page(rule: type[Rule]) -> str:
             f"`extend-select = [\"{rule.code}\"]` in `[tool.memlint]`, or flake8's `--extend-select {rule.code}`"
         )
     if rule.seed:
-        facts.append(f"- {'Out-of-memory' if rule.family is Family.OOM else 'Leak'} scenario: {scenario(rule)}")
+        facts.append(f"- {'Out-of-memory' if rule.family is Family.OOM else 'Leak'} scenario: {rule.seed}")
     parts = [f"# {rule.code} {rule.name}\n"]
     if sections.get(""):
         parts.append(sections[""] + "\n")
@@ -79,14 +75,6 @@ def _rule_page(rule: type[Rule]) -> str:
             if options:
                 parts.append(options)
     return "\n".join(parts)
-
-
-def scenario(rule: type[Rule]) -> str:
-    """The rule's ``seed`` in words a user can follow: without the section
-    numbers of the design notes it was taken from (``3.3 scenario 5:``,
-    ``2.3:``) and without the notes' original-language glosses."""
-    text = _SECTION_REF.sub("", rule.seed.strip())
-    return _GLOSS.sub("", text)
 
 
 def _options_section(rule: type[Rule], prose: str) -> str:

@@ -32,7 +32,7 @@ def test_every_code_has_a_page_with_its_sections() -> None:
         assert page.startswith(f"# {rule.code} {rule.name}\n")
         for heading in ("## What it does", "## Why is this bad?", "## Example", "## Use instead"):
             assert heading in page, (rule.code, heading)
-        assert f" scenario: {docs.scenario(rule)}\n" in page
+        assert f" scenario: {rule.seed}\n" in page
         for option in rule.options:
             assert f"`{option.key}`" in page and f"--memlint-{option.key}" in page
         assert ("Default: on" in page) == rule.default
@@ -41,9 +41,9 @@ def test_every_code_has_a_page_with_its_sections() -> None:
 
 @pytest.mark.parametrize("rule", all_rules(), ids=[r.code for r in all_rules()])
 def test_scenario_is_plain_english(rule: type) -> None:
-    """The scenario a page names is for users: no section numbers of notes
-    they cannot read, no glosses in another language."""
-    text = docs.scenario(rule)
+    """The scenario a page names (the rule's ``seed``) is for users: no
+    section numbers of notes they cannot read, no glosses in another language."""
+    text = rule.seed
     assert text and text.isascii(), text
     assert not re.match(r"\d+(\.\d+)*\b", text) and "scenario" not in text.lower(), text
 

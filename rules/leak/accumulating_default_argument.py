@@ -77,7 +77,7 @@ class AccumulatingDefaultArgument(Rule):
         "also report the deliberate memoisation idiom: a private (`_cache={}`) or cache-named "
         "(`memo={}`) parameter", parse_bool,
     ),)
-    seed = "3.3 scenario 2: containers that only grow (Slice 不断增长)"
+    seed = "a mutable default argument that grows on every call"
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if len(self.context.where.functions()) > 1:

@@ -84,7 +84,7 @@ class AtexitPerInstance(Rule):
         "use `weakref.finalize(obj, ...)`, or `atexit.unregister` it when the object is closed"
     )
     triggers = ("register",)
-    seed = "3.3 scenario 1: global state that accumulates (全局变量累积)"
+    seed = "an exit callback registered for every object, keeping each object alive until the process exits"
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)

@@ -104,7 +104,7 @@ class CacheOnMethod(MemoCacheRule):
                "report methods of singletons and service classes (`...Manager`, `...Backend`, `...Finder`, "
                "a `Singleton` base, one instance made at module level)", parse_bool),
     )
-    seed = "3.3 scenario 2: maps that only grow (Map 不断增长)"
+    seed = "a cache on a method that keeps every instance it has seen alive"
 
     # Walked by MemoCacheRule (_caches.py): examine() is asked about every
     # memo-decorated function; what it returns is reported after the walk,

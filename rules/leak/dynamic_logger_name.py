@@ -75,7 +75,7 @@ class DynamicLoggerName(Rule):
         "report names built from any variable, not only from evidently per-call values "
         "(ids, requests, users, connections, addresses, `self`)", parse_bool,
     ),)
-    seed = "3.3 scenario 1: global state that accumulates (全局变量累积)"
+    seed = "a logger made for every request, object or connection, kept forever by the logging module"
 
     def visit_Call(self, node: cst.Call) -> None:
         # Inside a def (classes in a def too): module-level code and class bodies run once.

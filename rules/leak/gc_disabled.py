@@ -66,7 +66,7 @@ class GcDisabled(Rule):
         "re-enable in a `finally` (or use `gc.freeze()` for start-up objects)"
     )
     triggers = ("disable",)
-    seed = "3.3 scenario 1: memory that is never released"
+    seed = "garbage collection switched off, so reference cycles are never freed"
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)

@@ -72,7 +72,7 @@ class GrowthInEndlessLoop(Rule):
         "bound it (`deque(maxlen=N)`, a `len()` check), clear or re-create it each iteration, or evict old entries"
     )
     triggers = ("while",)
-    seed = "3.3 scenario 2: containers that only grow (Map/Slice 不断增长)"
+    seed = "a container that grows on every pass of a loop that never ends"
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)

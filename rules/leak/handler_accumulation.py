@@ -101,7 +101,7 @@ class HandlerAccumulation(Rule):
         "configure handlers once at start-up, guard with `if not logger.handlers`, or `removeHandler` when done"
     )
     triggers = ("addHandler",)
-    seed = "3.3 scenario 1: global state that accumulates (全局变量累积)"
+    seed = "a logging handler added again on every call, to a logger that keeps them all"
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)

@@ -95,7 +95,7 @@ class UnboundedFunctionCache(MemoCacheRule):
         "report every unbounded cache on a function with arguments, not only those whose parameters name "
         "open-ended data (url, request, user_id, page, message...)", parse_bool,
     ),)
-    seed = "3.3 scenario 2: maps that only grow (Map 不断增长)"
+    seed = "a cache (a dict) that only grows"
 
     # Walked by MemoCacheRule (_caches.py): examine() is asked about every
     # memo-decorated function; what it returns is reported after the walk,

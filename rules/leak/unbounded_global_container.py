@@ -168,7 +168,7 @@ class UnboundedGlobalContainer(Rule):
                "also report containers the growing function looks keys up in first (memo caches, seen-sets): "
                "bounded only by their key space", parse_bool),
     )
-    seed = "3.3 scenario 1: global variables that accumulate (全局变量累积)"
+    seed = "a global container that only grows"
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
