@@ -11,6 +11,7 @@ import libcst as cst
 from memlint.rule import Rule
 from memlint.rules.leak._classes import defining_class
 from memlint.tree.names import dotted_name
+from memlint.tree.nodes import first_parameter, parameters, positional_parameters
 
 if TYPE_CHECKING:
     from memlint.rule import FileContext
@@ -83,8 +84,7 @@ def method_kind(function: cst.FunctionDef, in_class_body: bool, names: NameTrack
             return kind
     if function.name.value in ("__new__", "__init_subclass__", "__class_getitem__"):
         return MethodKind.CLASS  # implicit static/class methods
-    params = [*function.params.posonly_params, *function.params.params]
-    if params and params[0].name.value in _CLASS_RECEIVERS:
+    if first_parameter(function) in _CLASS_RECEIVERS:
         return MethodKind.CLASS  # wrapped later: `f = classmethod(f)`, `@classproperty`
     return MethodKind.INSTANCE
 
@@ -92,18 +92,14 @@ def method_kind(function: cst.FunctionDef, in_class_body: bool, names: NameTrack
 def takes_arguments(function: cst.FunctionDef, kind: MethodKind) -> bool:
     """Whether calls can pass varying arguments (the receiver of an instance
     or class method does not count: MEM103 covers ``self``)."""
-    params = function.params
-    positional = [*params.posonly_params, *params.params]
-    if kind in (MethodKind.INSTANCE, MethodKind.CLASS) and positional:
-        positional = positional[1:]
-    return bool(positional or params.kwonly_params
-                or isinstance(params.star_arg, cst.Param) or isinstance(params.star_kwarg, cst.Param))
+    receivers = 1 if kind in (MethodKind.INSTANCE, MethodKind.CLASS) and positional_parameters(function) else 0
+    return len(list(parameters(function.params))) > receivers
 
 
 def argument_names(function: cst.FunctionDef, kind: MethodKind) -> list[str]:
     """Names of the parameters callers pass (receiver and ``bool`` flags excluded)."""
     params = function.params
-    positional = [*params.posonly_params, *params.params]
+    positional = positional_parameters(function)
     if kind in (MethodKind.INSTANCE, MethodKind.CLASS) and positional:
         positional = positional[1:]
     names = [p.name.value for p in (*positional, *params.kwonly_params) if not _is_flag(p)]

@@ -12,14 +12,14 @@ import libcst as cst
 from memlint.tree.walk import iter_nodes
 from memlint.tree.names import dotted_name
 from memlint.analysis.naming import identifiers, per_call_identifier
+from memlint.tree.nodes import first_parameter, positional_parameters
 
 
 def in_decorator_factory(chain: tuple[cst.FunctionDef, ...]) -> bool:
     """``def factory(...): def decorator(func): ...; return decorator``:
     the inner one-argument function runs when something is decorated."""
     for outer, inner in zip(chain, chain[1:]):
-        params = [*inner.params.posonly_params, *inner.params.params]
-        if len(params) == 1 and any(
+        if len(positional_parameters(inner)) == 1 and any(
             isinstance(node, cst.Return) and isinstance(node.value, cst.Name) and node.value.value == inner.name.value
             for node in iter_nodes(outer.body, into_functions=False)
         ):
@@ -30,8 +30,7 @@ def in_decorator_factory(chain: tuple[cst.FunctionDef, ...]) -> bool:
 def pins_identity(node: cst.CSTNode, chain: tuple[cst.FunctionDef, ...]) -> bool:
     """The growth stores one object per call or instance: a key or value
     built with ``id(...)``, or the instance itself (``registry.append(self)``)."""
-    in_method = any((params := [*f.params.posonly_params, *f.params.params]) and params[0].name.value == "self"
-                    for f in chain)
+    in_method = any(first_parameter(f) == "self" for f in chain)
     # Locals holding an identity: `fid = id(frame)`.
     ids = {
         target.target.value

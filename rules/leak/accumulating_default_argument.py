@@ -10,6 +10,7 @@ from memlint.rules.leak._once import fills_when_empty
 from memlint.diagnostic import Family
 from memlint.options import Option, parse_bool
 from memlint.rule import Rule
+from memlint.tree.nodes import parameters
 
 _EVENT_NODES = (cst.Call, cst.Assign, cst.AnnAssign, cst.AugAssign, cst.Del)
 
@@ -86,7 +87,7 @@ class AccumulatingDefaultArgument(Rule):
         params = node.params
         defaults = {
             param.name.value: (param.default, kind)
-            for param in (*params.posonly_params, *params.params, *params.kwonly_params)
+            for param in parameters(params)  # `*args`/`**kwargs` have no default
             if param.default is not None
             and not isinstance(param.default, (cst.ListComp, cst.DictComp, cst.SetComp))
             and (self.option("default-argument-memo") or not _deliberate_memo(param.name.value))

@@ -11,6 +11,7 @@ from memlint.rules.leak._classes import is_singleton
 from memlint.rules.leak._once import runs_once
 from memlint.tree.names import dotted_name
 from memlint.tree.walk import Path, iter_nodes
+from memlint.tree.nodes import first_parameter
 
 
 class AtexitPerInstance(Rule):
@@ -153,8 +154,7 @@ class AtexitPerInstance(Rule):
         for index in range(len(definitions) - 1, 0, -1):
             node, parent = definitions[index], definitions[index - 1]
             if isinstance(node, cst.FunctionDef) and isinstance(parent, cst.ClassDef):
-                params = node.params.posonly_params or node.params.params
-                return (params[0].name.value if params else None), method_kind(node, True, self.context.names)
+                return first_parameter(node), method_kind(node, True, self.context.names)
         return None, None
 
     def _trailing(self, callback: cst.BaseExpression, unregistering: bool = False) -> str | None:

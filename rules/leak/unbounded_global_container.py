@@ -20,6 +20,7 @@ from memlint.options import Option, parse_bool
 from memlint.rule import FileContext, Rule
 from memlint.tree.names import dotted_name
 from memlint.tree.walk import Path
+from memlint.tree.nodes import first_parameter
 
 
 # Methods that run once per instance created.
@@ -194,8 +195,7 @@ class UnboundedGlobalContainer(Rule):
 
     # -- scopes ---------------------------------------------------------
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        params = node.params.posonly_params or node.params.params
-        first = params[0].name.value if params else None
+        first = first_parameter(node)
         definitions = self.context.where.definitions()
         class_key = _class_key(definitions[:-1]) if defining_class(definitions) is not None else None
         self._functions[node] = _Function(node, class_key, first)

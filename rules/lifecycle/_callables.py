@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from memlint.tree.names import NameTracker, Scope
+from memlint.tree.nodes import first_parameter
 
 Function = cst.FunctionDef
 
@@ -88,11 +89,6 @@ def class_methods(classdef: cst.ClassDef) -> dict[str, Function]:
     return {s.name.value: s for s in _flat_statements(body) if isinstance(s, cst.FunctionDef)}
 
 
-def first_param(function: Function) -> str | None:
-    params = (*function.params.posonly_params, *function.params.params)
-    return params[0].name.value if params else None
-
-
 @dataclass(frozen=True, slots=True)
 class Enclosing:
     """Where an expression sits: the enclosing defs (outermost first), the
@@ -110,7 +106,7 @@ class Enclosing:
         self_name: str | None = None
         for outer, inner in itertools.pairwise(stack):
             if isinstance(outer, cst.ClassDef) and isinstance(inner, cst.FunctionDef):
-                klass, self_name = outer, first_param(inner)
+                klass, self_name = outer, first_parameter(inner)
         if stack and isinstance(stack[-1], cst.ClassDef):
             klass, self_name = stack[-1], None
         return cls(functions, klass, self_name)

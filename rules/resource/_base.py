@@ -18,6 +18,7 @@ from memlint.rules.resource._lifetime.syntax import untracked_names
 from memlint.rules.resource._lifetime.walk import FunctionWalk
 from memlint.rules.resource._ownership import class_forgets
 from memlint.tree.names import Scope
+from memlint.tree.nodes import first_parameter
 
 STRICT: Final = Option(
     "strict", False,
@@ -72,7 +73,7 @@ class ResourceRule(Rule):
         method_of = cls if cls is not None and any(s is original_node for s in cls.body.body) else None
         scope = self.context.names.scope_of(original_node)
         body = original_node.body.body if isinstance(original_node.body, cst.IndentedBlock) else [original_node.body]
-        self_name = _first_param(original_node) if method_of is not None else None
+        self_name = first_parameter(original_node) if method_of is not None else None
         walk = self._walk(keys, body, scope, untracked_names(body), self_name, track_locals=True)  # type: ignore[arg-type]
         if method_of is not None:
             self._self_stores.setdefault(method_of, []).extend(walk.self_stores)
@@ -131,11 +132,6 @@ def _display(callee: str, kind: ResourceKind) -> str:
     shown = callee.removeprefix("builtins.").replace("().", "(...).")
     call = shown if shown.rsplit(".", 1)[-1][:1].isupper() else shown + "()"
     return f"`{call}`" + ("" if kind.label in callee else f" {kind.label}")
-
-
-def _first_param(node: cst.FunctionDef) -> str | None:
-    params = [*node.params.posonly_params, *node.params.params]
-    return params[0].name.value if params else None
 
 
 def _is_main_guard(test: cst.BaseExpression) -> bool:
