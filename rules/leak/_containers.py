@@ -144,7 +144,7 @@ def _call_events(call: cst.Call, names: NameTracker | None) -> Iterator[tuple[Ev
     method = func.attr.value if isinstance(func, cst.Attribute) else None
     if isinstance(func, cst.Attribute):
         owner = func.value
-        if method in GROW_METHODS:
+        if method in GROW_METHODS and not (method == "setdefault" and call.args and _is_constant(call.args[0].value)):
             yield Event.GROW, owner
         elif method in SHRINK_METHODS:
             yield Event.SHRINK, owner
@@ -170,11 +170,31 @@ def _store_events(target: cst.BaseExpression) -> Iterator[tuple[Event, cst.BaseE
         if _is_slice(target):
             yield Event.SHRINK, target.value
         else:
-            yield Event.GROW, target.value
+            if not _constant_key(target):
+                yield Event.GROW, target.value
             if isinstance(target.value, cst.Subscript):
                 yield Event.GROW_ITEM, target.value.value
     elif isinstance(target, (cst.Name, cst.Attribute)):
         yield Event.REBIND, target
+
+
+# Literals that name one fixed key: a store there replaces one entry, it never adds a new one
+# each time (`headers["Content-Type"] = ...`, `state[0] = ...`).
+_CONSTANTS = (cst.SimpleString, cst.Integer, cst.Float, cst.ConcatenatedString)
+
+
+def _is_constant(expr: cst.BaseExpression) -> bool:
+    if isinstance(expr, cst.ConcatenatedString):
+        return all(isinstance(part, (cst.SimpleString, cst.ConcatenatedString)) for part in (expr.left, expr.right))
+    return isinstance(expr, _CONSTANTS) or (isinstance(expr, cst.Name) and expr.value in ("None", "True", "False"))
+
+
+def _constant_key(target: cst.Subscript) -> bool:
+    """``x["key"] = v``: at most one entry for that key, however often it runs."""
+    if len(target.slice) != 1:
+        return False
+    element = target.slice[0].slice
+    return isinstance(element, cst.Index) and _is_constant(element.value)
 
 
 def _alias_events(value: cst.BaseExpression) -> Iterator[tuple[Event, cst.BaseExpression]]:

@@ -29,7 +29,8 @@ class AccumulatingDefaultArgument(Rule):
     Reports a parameter whose default is a new container (`[]`, `{}`,
     `set()`, `list()`, `dict()`, `defaultdict(...)`...) when the function
     body grows it (`append`, `add`, `update`, `x[k] = v`, `+=`...) and never
-    rebinds or empties it.
+    rebinds or empties it. A store at a literal key (`x["Content-Type"] = v`,
+    `x.setdefault("Accept", v)`) is not growth: it replaces one entry.
 
     ## Why is this bad?
     The default is created once, when the `def` runs, and shared by every
