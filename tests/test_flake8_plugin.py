@@ -13,6 +13,9 @@ import pytest
 from memlint.flake8_plugin import MemlintChecker
 from memlint.registry import all_rules
 
+# Each test starts the real flake8: slow, so left out of a plain `pytest` (CI runs them).
+pytestmark = pytest.mark.slow
+
 pytest.importorskip("flake8")
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,7 +11,11 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and uses process groups")
+# Signals to real process trees: slow, so left out of a plain `pytest` (CI runs them).
+pytestmark = [
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and uses process groups"),
+    pytest.mark.slow,
+]
 
 FIRES = "import sys\nsys.setrecursionlimit(10**9)\n"
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import hypothesmith
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,6 +26,9 @@ from memlint.registry import all_rules
 from memlint.runner import Selection, run
 from memlint.suppression import is_suppressed, noqa_codes, skips_file
 from memlint.testing import settings_for
+
+# Generated programs by the hundred: slow, so left out of a plain `pytest` (CI runs them).
+pytestmark = pytest.mark.slow
 
 CI = settings(max_examples=25, deadline=None, derandomize=True, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
