@@ -27,6 +27,29 @@ STRICT: Final = Option(
 )
 
 
+# What users read for each reason the lifetime analysis gives, shared by the
+# family's rules (the fields are filled from the creation and its kind, see
+# ResourceRule.describe). Reason.NEVER of MEM202 reads, for instance:
+#   "`socket.create_connection()` is never closed: the socket stays open until garbage
+#   collection; use `with` or close it in a `finally`"
+MESSAGES: Final[Mapping[Reason, str]] = {
+    Reason.DROPPED: "{what} is used once and dropped, never {verb}: {consequence}; {cure}",
+    Reason.NEVER: "{what} is never {verb}: {consequence}; {cure}",
+    Reason.SKIPPED: (
+            "{what} is not {verb} on every path (an early `return`, `break`, `continue` or a branch skips it): "
+            "{consequence}; {cure}"
+        ),
+    Reason.REBOUND: "{what} is re-bound before it is {verb}, so the first one is never {verb}: {consequence}; {cure}",
+    Reason.LOOP: "{what} created in a loop is not {verb} before the next iteration: {consequence}; {cure}",
+    Reason.NOT_IN_FINALLY: (
+            "{what} is {verb}, but not in a `finally` or `with`, so an exception skips it: {consequence}; {cure}"
+        ),
+    Reason.CLASS_FORGETS: (
+            "{what} stored on `self.{attr}` is never {verb} by the class's teardown method: {consequence}; {cure}"
+        ),
+}
+
+
 class ResourceRule(Rule):
     """Base of MEM201-MEM204: records the creations of ``resources`` and runs
     the lifetime analysis on each function (and script block) holding one.

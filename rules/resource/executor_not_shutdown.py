@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from memlint.rules.resource._base import ResourceRule
-from memlint.rules.resource._lifetime.findings import Reason
+from memlint.rules.resource._base import MESSAGES, ResourceRule
 from memlint.analysis.resources import EXECUTORS, trigger_words
 from memlint.diagnostic import Family
 
@@ -90,28 +89,8 @@ class ExecutorNotShutdown(ResourceRule):
         "executor is never shut down: its workers live until the interpreter exits; "
         "use `with ThreadPoolExecutor() as pool:` or call `pool.shutdown()`"
     )
-    # What users read, one message per reason the lifetime analysis gives
-    # (the fields are filled from the creation and its kind: see ResourceRule).
-    # Reason.NEVER reads, for instance:
-    #   "`concurrent.futures.ThreadPoolExecutor` executor is never shut down: its worker threads
-    #   or processes live until the interpreter exits; use `with ThreadPoolExecutor() as pool:`
-    #   or call `pool.shutdown()`"
-    messages = {
-        Reason.DROPPED: "{what} is used once and dropped, never {verb}: {consequence}; {cure}",
-        Reason.NEVER: "{what} is never {verb}: {consequence}; {cure}",
-        Reason.SKIPPED: (
-            "{what} is not {verb} on every path (an early `return`, `break`, `continue` or a branch skips it): "
-            "{consequence}; {cure}"
-        ),
-        Reason.REBOUND: "{what} is re-bound before it is {verb}, so the first one is never {verb}: {consequence}; {cure}",
-        Reason.LOOP: "{what} created in a loop is not {verb} before the next iteration: {consequence}; {cure}",
-        Reason.NOT_IN_FINALLY: (
-            "{what} is {verb}, but not in a `finally` or `with`, so an exception skips it: {consequence}; {cure}"
-        ),
-        Reason.CLASS_FORGETS: (
-            "{what} stored on `self.{attr}` is never {verb} by the class's teardown method: {consequence}; {cure}"
-        ),
-    }
+    # What a finding says: the family's message for its reason (MESSAGES in _base.py).
+    messages = MESSAGES
     resources = EXECUTORS
     triggers = trigger_words(EXECUTORS)
     seed = "a worker pool that is never shut down"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from memlint.rules.resource._base import ResourceRule
+from memlint.rules.resource._base import MESSAGES, ResourceRule
 from memlint.rules.resource._lifetime.findings import Reason
 from memlint.analysis.resources import CONNECTIONS, trigger_words
 from memlint.diagnostic import Family
@@ -93,27 +93,11 @@ class UnclosedConnection(ResourceRule):
     family = Family.RESOURCE
     # The rule's one-line summary; what a finding says is its reason's entry in `messages`.
     message = "connection is never closed: use `with` or close it in a `finally`"
-    # What users read, one message per reason the lifetime analysis gives
-    # (the fields are filled from the creation and its kind: see ResourceRule).
-    # Reason.NEVER reads, for instance:
-    #   "`socket.create_connection()` is never closed: the socket stays open until garbage
-    #   collection; use `with` or close it in a `finally`"
+    # What a finding says: the family's message for its reason (MESSAGES in _base.py),
+    # and one of this rule's own: sqlite3's `with` only commits.
     messages = {
-        Reason.DROPPED: "{what} is used once and dropped, never {verb}: {consequence}; {cure}",
-        Reason.NEVER: "{what} is never {verb}: {consequence}; {cure}",
-        Reason.SKIPPED: (
-            "{what} is not {verb} on every path (an early `return`, `break`, `continue` or a branch skips it): "
-            "{consequence}; {cure}"
-        ),
-        Reason.REBOUND: "{what} is re-bound before it is {verb}, so the first one is never {verb}: {consequence}; {cure}",
-        Reason.LOOP: "{what} created in a loop is not {verb} before the next iteration: {consequence}; {cure}",
-        Reason.NOT_IN_FINALLY: (
-            "{what} is {verb}, but not in a `finally` or `with`, so an exception skips it: {consequence}; {cure}"
-        ),
+        **MESSAGES,
         Reason.WITH_ONLY_COMMITS: "{what} used in `with` is never {verb}: its `with` only commits: {consequence}; {cure}",
-        Reason.CLASS_FORGETS: (
-            "{what} stored on `self.{attr}` is never {verb} by the class's teardown method: {consequence}; {cure}"
-        ),
     }
     resources = CONNECTIONS
     triggers = trigger_words(CONNECTIONS)
