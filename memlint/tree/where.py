@@ -75,29 +75,22 @@ class Where:
     @property
     def function(self) -> cst.FunctionDef | None:
         """The innermost enclosing ``def``, across classes and lambdas."""
-        scope: Scope | None = self._names.current
-        while scope is not None:
-            if isinstance(scope.node, cst.FunctionDef):
-                return scope.node
-            scope = scope.parent
-        return None
+        return self._innermost(cst.FunctionDef)  # type: ignore[return-value]
 
     @property
     def cls(self) -> cst.ClassDef | None:
         """The innermost enclosing class, across functions."""
-        scope: Scope | None = self._names.current
-        while scope is not None:
-            if isinstance(scope.node, cst.ClassDef):
-                return scope.node
-            scope = scope.parent
-        return None
+        return self._innermost(cst.ClassDef)  # type: ignore[return-value]
 
     @property
     def owner(self) -> Definition | None:
         """The innermost enclosing ``def`` or class (lambdas left out)."""
+        return self._innermost((cst.FunctionDef, cst.ClassDef))  # type: ignore[return-value]
+
+    def _innermost(self, kinds: type | tuple[type, ...]) -> cst.CSTNode | None:
         scope: Scope | None = self._names.current
         while scope is not None:
-            if isinstance(scope.node, (cst.FunctionDef, cst.ClassDef)):
+            if isinstance(scope.node, kinds):
                 return scope.node
             scope = scope.parent
         return None
