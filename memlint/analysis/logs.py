@@ -48,6 +48,13 @@ def per_call_parts(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
     return []
 
 
+def dynamic_parts(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """The pieces of ``expr`` that vary, a plain variable included (unlike
+    ``per_call_parts``): for a suffix that is appended as it is, such as
+    ``logger.getChild(suffix)``. ``__name__``-like attributes stay fixed."""
+    return _dynamic(expr)
+
+
 def _dynamic(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
     if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString, cst.Integer)):
         return []
@@ -80,8 +87,10 @@ def looks_per_call(part: cst.BaseExpression) -> bool:
         func = part.func
         name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
         return name in _PER_CALL_CALLS
-    if isinstance(part, cst.Subscript):
-        return looks_per_call(part.value)
+    if isinstance(part, cst.Subscript) or (isinstance(part, cst.Attribute) and isinstance(part.value, cst.Call)):
+        # `ids[0]`, `uuid.uuid4().hex`: a piece of a per-call value is per call too.
+        if looks_per_call(part.value):
+            return True
     if isinstance(part, (cst.Name, cst.Attribute)):
         return any(per_call_identifier(identifier) for identifier in identifiers(part))
     return False

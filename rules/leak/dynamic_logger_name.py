@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from memlint.analysis.logs import is_get_logger, looks_per_call, per_call_parts
+from memlint.analysis.logs import dynamic_parts, is_get_logger, looks_per_call, per_call_parts
 from memlint.diagnostic import Family
 from memlint.options import Option, parse_bool
 from memlint.rule import Rule
@@ -14,10 +14,12 @@ class DynamicLoggerName(Rule):
     """Flags `logging.getLogger` called with a name built from per-call data.
 
     ## What it does
-    Reports `logging.getLogger(name)` inside a function when `name` is an
-    f-string, `%`/`+` concatenation or `str.format` built from variables
-    that are evidently per request or per object (`id(...)`, `uuid4()`,
-    `request.id`, `user`, `conn`, `addr`, `self`). Names built only from constants,
+    Reports `logging.getLogger(name)` (or `name=`) inside a function when
+    `name` is an f-string, `%`/`+` concatenation or `str.format` built from
+    variables that are evidently per request or per object (`id(...)`,
+    `uuid4()`, `request.id`, `user`, `conn`, `addr`, `self`), and
+    `logger.getChild(suffix)` when the suffix is such a value or a variable
+    named so (`getChild(peer_addr)`). Names built only from constants,
     `__name__` or a class's `__name__`/`__qualname__` are not reported.
 
     ## Why is this bad?
@@ -69,7 +71,11 @@ class DynamicLoggerName(Rule):
         "`logging.getLogger` with a per-call name creates a logger that the logging manager keeps forever: "
         "use `getLogger(__name__)` and pass the varying value with `extra=` or a `LoggerAdapter`"
     )
-    triggers = ("getLogger",)
+    child_message = (
+        "`getChild` with a per-call suffix creates a logger that the logging manager keeps forever: "
+        "keep one child per component and pass the varying value with `extra=` or a `LoggerAdapter`"
+    )
+    triggers = ("getLogger", "getChild")
     options = (Option(
         "logger-name-any-variable", False,
         "report names built from any variable, not only from evidently per-call values "
@@ -79,9 +85,29 @@ class DynamicLoggerName(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         # Inside a def (classes in a def too): module-level code and class bodies run once.
-        if self.context.where.function is None or not node.args or node.args[0].keyword is not None:
+        if self.context.where.function is None:
             return
+        message = self.message
         if is_get_logger(node, self.context.names):
-            parts = per_call_parts(node.args[0].value)
-            if parts and (self.option("logger-name-any-variable") or any(looks_per_call(p) for p in parts)):
-                self.report(node)
+            name = _argument(node, "name")
+            parts = per_call_parts(name) if name is not None else []
+        elif isinstance(node.func, cst.Attribute) and node.func.attr.value == "getChild":
+            # `logger.getChild(peer_addr)` names a logger `<parent>.<suffix>`: a
+            # plain variable as the suffix is the per-peer name itself.
+            suffix = _argument(node, "suffix")
+            parts = [] if suffix is None else dynamic_parts(suffix)
+            message = self.child_message
+        else:
+            return
+        if parts and (self.option("logger-name-any-variable") or any(looks_per_call(p) for p in parts)):
+            self.report(node, message)
+
+
+def _argument(call: cst.Call, keyword: str) -> cst.BaseExpression | None:
+    """The first positional argument, or the one passed as ``keyword=``."""
+    for position, arg in enumerate(call.args):
+        if arg.keyword is None and arg.star == "" and position == 0:
+            return arg.value
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            return arg.value
+    return None
