@@ -35,16 +35,16 @@ def per_call_parts(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
     """
     if isinstance(expr, cst.FormattedString):
         return [part for p in expr.parts if isinstance(p, cst.FormattedStringExpression)
-                for part in _dynamic(p.expression)]
+                for part in dynamic_parts(p.expression)]
     if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Modulo, cst.Add)):
-        return _dynamic(expr.left) + _dynamic(expr.right)
+        return dynamic_parts(expr.left) + dynamic_parts(expr.right)
     if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "format" \
             and isinstance(expr.func.value, (cst.SimpleString, cst.ConcatenatedString)):
-        return [part for arg in expr.args for part in _dynamic(arg.value)]
+        return [part for arg in expr.args for part in dynamic_parts(arg.value)]
     if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "join":
-        return [part for arg in expr.args for part in _dynamic(arg.value)]
+        return [part for arg in expr.args for part in dynamic_parts(arg.value)]
     if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in ("str", "repr", "id", "hex"):
-        return _dynamic(expr)  # `getLogger(str(id(conn)))`
+        return dynamic_parts(expr)  # `getLogger(str(id(conn)))`
     return []
 
 
@@ -52,10 +52,6 @@ def dynamic_parts(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
     """The pieces of ``expr`` that vary, a plain variable included (unlike
     ``per_call_parts``): for a suffix that is appended as it is, such as
     ``logger.getChild(suffix)``. ``__name__``-like attributes stay fixed."""
-    return _dynamic(expr)
-
-
-def _dynamic(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
     if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString, cst.Integer)):
         return []
     if isinstance(expr, cst.Name):
@@ -63,13 +59,13 @@ def _dynamic(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
     if isinstance(expr, cst.Attribute):
         return [] if expr.attr.value in _STATIC_ATTRIBUTES else [expr]
     if isinstance(expr, (cst.Tuple, cst.List)):
-        return [part for element in expr.elements for part in _dynamic(element.value)]
+        return [part for element in expr.elements for part in dynamic_parts(element.value)]
     if isinstance(expr, (cst.FormattedString, cst.BinaryOperation)) or (
         isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ("format", "join")
     ):
         return per_call_parts(expr)
     if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in ("str", "repr") and expr.args:
-        return _dynamic(expr.args[0].value)
+        return dynamic_parts(expr.args[0].value)
     if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "id":
         return [expr]
     return [expr]
