@@ -98,7 +98,7 @@ RULES = (
     ('MEM301', 'thread-never-stops', 'lifecycle', True, ()),
     ('MEM302', 'timer-never-cancelled', 'lifecycle', True, ()),
     ('MEM303', 'dangling-task', 'lifecycle', True, ()),
-    ('MEM401', 'whole-file-read-to-iterate', 'oom', True, ()),
+    ('MEM401', 'whole-file-read-to-iterate', 'oom', False, ()),
     ('MEM402', 'whole-file-read', 'oom', False, ()),
     ('MEM403',
      'huge-constant-allocation',
@@ -114,5 +114,5 @@ RULES = (
      True,
      (('recursion-limit', 10000, 'largest recursion limit accepted', 'parse_int'),)),
     ('MEM405', 'unbounded-queue', 'oom', False, ()),
-    ('MEM406', 'fetch-all-rows', 'oom', True, ()),
+    ('MEM406', 'fetch-all-rows', 'oom', False, ()),
 )

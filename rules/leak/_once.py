@@ -68,17 +68,19 @@ def _assigned_names(function: cst.CSTNode) -> set[str]:
     return found
 
 
-def runs_once(function: cst.FunctionDef, target: cst.CSTNode, parents: Path | None = None) -> bool:
-    """``target`` sits under an ``if`` on a flag that ``function`` itself sets
-    (a global or class attribute): lazy one-time initialisation, not per call.
+def runs_once(function: cst.FunctionDef, target: cst.CSTNode, parents: Path | None = None,
+              per_instance: bool = False) -> bool:
+    """``target`` runs behind a flag that ``function`` itself sets: lazy
+    one-time initialisation, not per call. Two shapes: under ``if not
+    _ready:`` / ``if cls._ready is None:``, or after an early exit
+    ``if self._started: return``.
 
     Local variables set in the function do not count: only names the function
     declares ``global``/``nonlocal`` or attributes (``cls._ready``) persist.
+    ``self.`` attributes count only when ``per_instance``: the flag then makes
+    the code run once per instance (once per process on a single instance).
     ``parents``: as for ``enclosing_ifs``.
     """
-    ifs = enclosing_ifs(function.body, target, parents)
-    if not ifs:
-        return False
     persistent = set()
     for node in iter_nodes(function.body, into_functions=False):
         if isinstance(node, (cst.Global, cst.Nonlocal)):
@@ -91,13 +93,34 @@ def runs_once(function: cst.FunctionDef, target: cst.CSTNode, parents: Path | No
         for t in (x.target for x in node.targets)
         if isinstance(t, cst.Attribute) and dotted_name(t) is not None
         # `self.flag` is per instance: only class or module attributes persist.
-        and not dotted_name(t).startswith("self.")  # type: ignore[union-attr]
+        and (per_instance or not dotted_name(t).startswith("self."))  # type: ignore[union-attr]
     }
     persistent |= attributes
-    for statement in ifs:
-        if _flag_names(statement.test) & assigned & persistent:
-            return True
-    return False
+    flags = assigned & persistent
+    if not flags:
+        return False
+    guards = [*enclosing_ifs(function.body, target, parents), *_early_exits(function, target)]
+    return any(_flag_names(statement.test) & flags for statement in guards)
+
+
+def _early_exits(function: cst.FunctionDef, target: cst.CSTNode) -> list[cst.If]:
+    """``if ...: return`` statements of the function's own body that come
+    before the statement holding ``target``."""
+    body = function.body.body if isinstance(function.body, cst.IndentedBlock) else ()
+    exits = []
+    for statement in body:
+        if statement is target or any(node is target for node in iter_nodes(statement)):
+            return exits
+        if isinstance(statement, cst.If) and statement.orelse is None and _only_leaves(statement.body):
+            exits.append(statement)
+    return []
+
+
+def _only_leaves(body: cst.BaseSuite) -> bool:
+    statements = body.body if isinstance(body, cst.IndentedBlock) else (body,)
+    return len(statements) == 1 and isinstance(statements[0], cst.SimpleStatementLine) and all(
+        isinstance(small, (cst.Return, cst.Raise)) for small in statements[0].body
+    )
 
 
 def fills_when_empty(function: cst.FunctionDef, target: cst.CSTNode, container: str,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from memlint.analysis.schedule import schedule_of
 from memlint.diagnostic import Family
 from memlint.rule import FileContext, Rule
 from memlint.rules.leak._caches import MethodKind, method_kind
@@ -90,7 +91,7 @@ class AtexitPerInstance(Rule):
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         # (the `atexit.register` call, its ancestors, the innermost def, what it pins)
-        self._found: list[tuple[cst.Call, Path, cst.FunctionDef, str]] = []
+        self._found: list[tuple[cst.Call, Path, cst.FunctionDef, str, cst.ClassDef | None]] = []
         # What `atexit.unregister` takes back, as spelt (`self.close`); None:
         # something this rule cannot name, which may be any registration.
         self._unregistered: set[str | None] = set()
@@ -117,7 +118,7 @@ class AtexitPerInstance(Rule):
             return  # one instance per process: nothing accumulates
         what = self._pinned(node, function)
         if what is not None:
-            self._found.append((node, where.parents, function, what))
+            self._found.append((node, where.parents, function, what, cls))
 
     def _pinned(self, call: cst.Call, function: cst.FunctionDef) -> str | None:
         """What object the registration keeps alive, spelt as in the code."""
@@ -168,13 +169,17 @@ class AtexitPerInstance(Rule):
     def finish(self) -> None:
         if None in self._unregistered:
             return  # `atexit.unregister(callback)` with a callback from elsewhere: may be any of them
-        for call, parents, function, what in self._found:
+        schedule = schedule_of(self.context.module)
+        for call, parents, function, what, cls in self._found:
             if self._trailing(call.args[0].value) in self._unregistered:
                 continue  # taken back in the close path
-            if not runs_once(function, call, parents) and not any(
+            if schedule.runs_once(function) or runs_once(function, call, parents) or any(
                 isinstance(node, cst.Global) for node in iter_nodes(function.body, into_functions=False)
             ):
-                self.report(call, self.message.format(what=what))
+                continue  # start-up code, or behind a once-only flag
+            if cls is not None and schedule.single_instance(cls) and runs_once(function, call, parents, per_instance=True):
+                continue  # once per instance, and there is one instance
+            self.report(call, self.message.format(what=what))
 
 
 def _rooted_at(expr: cst.BaseExpression, name: str) -> bool:

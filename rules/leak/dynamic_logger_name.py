@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from memlint.analysis.logs import dynamic_parts, is_get_logger, looks_per_call, per_call_parts
+from memlint.analysis.schedule import schedule_of
 from memlint.diagnostic import Family
 from memlint.options import Option, parse_bool
 from memlint.rule import Rule
@@ -99,8 +100,11 @@ class DynamicLoggerName(Rule):
             message = self.child_message
         else:
             return
-        if parts and (self.option("logger-name-any-variable") or any(looks_per_call(p) for p in parts)):
-            self.report(node, message)
+        if not parts or not (self.option("logger-name-any-variable") or any(looks_per_call(p) for p in parts)):
+            return
+        if schedule_of(self.context.module).runs_once(self.context.where.function):
+            return  # start-up code: as many loggers as times it runs, once
+        self.report(node, message)
 
 
 def _argument(call: cst.Call, keyword: str) -> cst.BaseExpression | None:

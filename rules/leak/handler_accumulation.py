@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from memlint.analysis.logs import is_get_logger, per_call_parts
+from memlint.analysis.schedule import schedule_of
 from memlint.diagnostic import Family
 from memlint.rule import FileContext, Rule
 from memlint.rules.leak._caches import MethodKind, method_kind
@@ -201,7 +202,13 @@ class HandlerAccumulation(Rule):
         return not call.args or not per_call_parts(call.args[0].value)
 
     def finish(self) -> None:
+        schedule = schedule_of(self.context.module)
         for call, frame, returned in self._candidates:
+            if schedule.runs_once(frame.node):
+                continue  # start-up code
+            if frame.owner is not None and schedule.single_instance(frame.owner) \
+                    and runs_once(frame.node, call, None, per_instance=True):
+                continue  # once per instance, and there is one instance
             receiver = call.func.value  # type: ignore[attr-defined]
             if frame.owner is not None:
                 if frame.owner in self._class_guarded:

@@ -15,6 +15,7 @@ from memlint.rules.leak._growth import (
     in_decorator_factory, inheriting_classes, is_registration_api, pins_identity, stores_per_call_data,
 )
 from memlint.rules.leak._once import fills_when_empty, runs_once
+from memlint.analysis.schedule import schedule_of
 from memlint.diagnostic import Family
 from memlint.options import Option, parse_bool
 from memlint.rule import FileContext, Rule
@@ -347,6 +348,8 @@ class UnboundedGlobalContainer(Rule):
     def _per_call(self, key: str, node: cst.CSTNode, chain: tuple[cst.FunctionDef, ...], parents: Path) -> bool:
         """Whether a growth site may run again and again after import."""
         function = chain[-1]
+        if schedule_of(self.context.module).runs_once(function):
+            return False  # reached only from import or start-up code: registration
         if any(self._runs_at_import(f) for f in chain) or in_decorator_factory(chain) or is_registration_api(function):
             return False
         if runs_once(function, node, parents) or fills_when_empty(function, node, key, parents):

@@ -18,6 +18,7 @@ from memlint.rules.lifecycle._handles import (
     fate_of,
 )
 from memlint.analysis.loops import unstoppable_loop
+from memlint.analysis.schedule import schedule_of
 from memlint.diagnostic import Family
 from memlint.rule import FileContext, Rule
 
@@ -162,7 +163,8 @@ class ThreadNeverStops(Rule):
     def _unjoined(self, site: Site) -> str | None:
         """Why the started thread is never stopped, or None when it is a
         singleton, joined, or handed on (unknown)."""
-        if site.function is None or site.function.name.value in ENTRY_POINTS:
+        if site.function is None or site.function.name.value in ENTRY_POINTS \
+                or schedule_of(self.context.module).runs_once(site.function):
             return None  # a one-off thread for the life of the process
         fate = fate_of(site)
         if fate.fate is Fate.DROPPED:
