@@ -13,7 +13,7 @@ PER_CALL_WORDS: Final = frozenset({
     "user", "username", "client", "conn", "connection", "sock", "socket", "addr", "address", "host", "hostname",
     "port", "peer", "ip", "url", "uri", "link", "page", "job", "task", "tenant", "account", "email", "self",
     "query", "text", "content", "body", "data", "payload", "message", "msg", "record", "row", "event", "document",
-    "doc", "html", "sql", "instance", "obj",
+    "doc", "html", "sql", "instance", "obj", "environ",
 })
 
 
@@ -34,3 +34,20 @@ def identifiers(expr: cst.BaseExpression) -> list[str]:
     if isinstance(expr, cst.Name):
         found.append(expr.value)
     return found
+
+
+# Words of identifiers that name *who or which one* a request is about (an id,
+# a peer, a user, a session), as opposed to its content (`message`, `text`,
+# `query`): a set keyed by them gains one entry per request, while one keyed by
+# content may be bounded by the program's own messages (a warn-once set).
+IDENTITY_WORDS: Final = frozenset({
+    "id", "ids", "uuid", "guid", "ident", "token", "session", "sid", "user", "username", "client", "conn",
+    "connection", "addr", "address", "ip", "peer", "tenant", "account", "email", "instance", "obj",
+})
+
+
+def identity_identifier(identifier: str) -> bool:
+    """``message_id``, ``client_ip``, ``peer``, ``trade_id``: a word in
+    IDENTITY_WORDS, or a word ending in ``id`` (``jobid``)."""
+    words = [w for w in identifier.lower().split("_") if w]
+    return any(w in IDENTITY_WORDS or (w.endswith("id") and len(w) > 3) for w in words)

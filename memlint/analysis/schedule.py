@@ -46,6 +46,7 @@ from typing import Final
 
 import libcst as cst
 
+from memlint.analysis.naming import per_call_identifier
 from memlint.tree.nodes import first_parameter, parameters
 from memlint.tree.walk import children, iter_nodes
 
@@ -75,6 +76,8 @@ class _Reference:
 
     unit: Unit
     use: Use
+    in_loop: bool = False  # inside a `for`/`while` of its unit
+    argument: bool = False  # a value passed to a call: a callback someone else calls
 
 
 @dataclass(eq=False)
@@ -112,6 +115,44 @@ class Schedule:
         """``function`` (None: module-level code) runs once per process: at
         import, at class creation, or from start-up code only."""
         return function is None or function in self._once
+
+    def runs_repeatedly(self, function: cst.FunctionDef | cst.Lambda | None) -> bool:
+        """The module itself shows ``function`` running again and again
+        (per request, message, event or item):
+
+        - it is a wrapper or closure returned by the function defining it
+          (``def timed(fn): def wrapper(...): ...; return wrapper``), run on
+          every call of what it wraps, or a lambda;
+        - it is handed to a call as a callback (``bus.subscribe(on_message)``);
+        - it takes per-call data (``def handle(request)``, ``on_message(msg)``:
+          a handler signature, by the names of its parameters);
+        - it is called inside a loop, or by a function that runs repeatedly.
+
+        False for a function that runs once, and for one whose callers are
+        unknown (public API nobody in the module calls)."""
+        return self._repeated(function, 0)
+
+    def _repeated(self, function: cst.FunctionDef | cst.Lambda | None, depth: int) -> bool:
+        if function is None or depth > 20:
+            return False
+        if isinstance(function, cst.Lambda):
+            return True
+        info = self._functions.get(function)
+        if info is None or function in self._once:
+            return False
+        if any(per_call_identifier(param.name.value) for param in parameters(function.params)
+               if param.name.value not in ("self", "cls")):
+            return True
+        for reference in info.references:
+            if reference.use is Use.RETURNED and not self._once_use(reference):
+                return True
+            if reference.use is Use.VALUE and reference.argument:
+                return True
+            if reference.use is Use.CALL and not self.runs_once(reference.unit) and (
+                reference.in_loop or self._repeated(reference.unit, depth + 1)
+            ):
+                return True
+        return False
 
     def single_instance(self, cls: cst.ClassDef) -> bool:
         """``cls`` has at most one instance per process: it caches its own
@@ -224,20 +265,22 @@ class _Collector:
         self.functions = functions
         self.classes = classes
         # Name look-ups are resolved after the walk, when every def is known.
-        self._pending: list[tuple[str, Scopes, Unit, Use]] = []
-        self._attribute_refs: list[tuple[_Class, str, Unit, Use]] = []
+        self._pending: list[tuple[str, Scopes, _Reference]] = []
+        self._attribute_refs: list[tuple[_Class, str, _Reference]] = []
         self._class_stores: list[tuple[cst.Assign, _Receiver]] = []
+        self._loops = 0  # `for`/`while` statements around the node, within its unit
+        self._argument = False  # the node is an argument of a call
 
     def collect(self, module: cst.Module) -> None:
         self._body(module.body, ({},), None, None, None)
-        for name, scopes, unit, use in self._pending:
+        for name, scopes, reference in self._pending:
             target = _lookup(name, scopes)
             if isinstance(target, (_Function, _Class)):
-                target.references.append(_Reference(unit, use))
-        for cls, name, unit, use in self._attribute_refs:
+                target.references.append(reference)
+        for cls, name, reference in self._attribute_refs:
             method = cls.methods.get(name)
             if method is not None:
-                self.functions[method].references.append(_Reference(unit, use))
+                self.functions[method].references.append(reference)
         for store, receiver in self._class_stores:
             _note_instance_cache(store, receiver)
         module_classes = {info.node.name.value: info for info in self.classes.values() if info.unit is None}
@@ -260,11 +303,21 @@ class _Collector:
             self._class(node, scopes, unit, cls, receiver)
         elif isinstance(node, cst.Lambda):
             # A lambda's body runs whenever the lambda is called: its own unit, never once.
+            outer = self._loops, self._argument
+            self._loops, self._argument = 0, False
             self._node(node.body, scopes, node, None, receiver)
+            self._loops, self._argument = outer
         elif isinstance(node, cst.Call):
             self._callee(node.func, scopes, unit, receiver, Use.CALL)
             for arg in node.args:
+                outer, self._argument = self._argument, True
                 self._node(arg.value, scopes, unit, cls, receiver)
+                self._argument = outer
+        elif isinstance(node, (cst.For, cst.While)):
+            self._loops += 1
+            for child in children(node):
+                self._node(child, scopes, unit, cls, receiver)
+            self._loops -= 1
         elif isinstance(node, cst.Decorator):
             # `@register` / `@register(...)`: called once, where the decorated statement runs.
             decorator = node.decorator
@@ -276,11 +329,11 @@ class _Collector:
                 for arg in decorator.args:
                     self._node(arg.value, scopes, unit, cls, receiver)
         elif isinstance(node, cst.Name):
-            self._pending.append((node.value, scopes, unit, Use.VALUE))
+            self._pending.append((node.value, scopes, self._reference(unit, Use.VALUE)))
         elif isinstance(node, cst.Attribute):
             self._callee(node, scopes, unit, receiver, Use.VALUE)
         elif isinstance(node, cst.Return) and isinstance(node.value, cst.Name):
-            self._pending.append((node.value.value, scopes, unit, Use.RETURNED))
+            self._pending.append((node.value.value, scopes, self._reference(unit, Use.RETURNED)))
         elif isinstance(node, (cst.Annotation, cst.Import, cst.ImportFrom, cst.Global, cst.Nonlocal)):
             return  # types and imports name things without running them
         elif isinstance(node, cst.AssignTarget):
@@ -290,6 +343,9 @@ class _Collector:
                 self._class_stores.append((node, receiver))  # judged once every method is known
             for child in children(node):
                 self._node(child, scopes, unit, cls, receiver)
+
+    def _reference(self, unit: Unit, use: Use) -> _Reference:
+        return _Reference(unit, use, in_loop=self._loops > 0, argument=self._argument and use is Use.VALUE)
 
     def _store(self, target: cst.CSTNode, scopes: Scopes, unit: Unit, cls: _Class | None,
                receiver: _Receiver | None) -> None:
@@ -307,18 +363,18 @@ class _Collector:
                 use: Use) -> None:
         """A name, ``self.method`` or ``Class.method``, called or only mentioned."""
         if isinstance(expr, cst.Name):
-            self._pending.append((expr.value, scopes, unit, use))
+            self._pending.append((expr.value, scopes, self._reference(unit, use)))
             return
         if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
             base = expr.value.value
             if receiver is not None and base == receiver.name:
-                self._attribute_refs.append((receiver.cls, expr.attr.value, unit, use))
+                self._attribute_refs.append((receiver.cls, expr.attr.value, self._reference(unit, use)))
                 return
             target = _lookup(base, scopes)
             if isinstance(target, _Class):
-                self._attribute_refs.append((target, expr.attr.value, unit, use))
+                self._attribute_refs.append((target, expr.attr.value, self._reference(unit, use)))
             else:
-                self._pending.append((base, scopes, unit, Use.VALUE))
+                self._pending.append((base, scopes, self._reference(unit, Use.VALUE)))
             return
         # `make().run()`, `a.b.c()`: only the object part names something here.
         self._node(expr.value if isinstance(expr, cst.Attribute) else expr, scopes, unit, None, receiver)
@@ -342,7 +398,10 @@ class _Collector:
             # `cls` in a classmethod or `__new__` is the class; `self` is one instance.
             of_class = _decorated(node, "classmethod") or node.name.value in ("__new__", "__init_subclass__")
             inner = _Receiver(cls, first, of_class) if first is not None else None
+        outer = self._loops, self._argument
+        self._loops, self._argument = 0, False
         self._body(_statements(node.body), (*scopes, {}), node, None, inner)
+        self._loops, self._argument = outer
 
     def _class(self, node: cst.ClassDef, scopes: Scopes, unit: Unit, cls: _Class | None,
                receiver: _Receiver | None) -> None:

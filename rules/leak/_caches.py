@@ -24,7 +24,7 @@ _CACHES: Final = frozenset({"functools.cache", "functools.lru_cache"})
 class Memo:
     """One memoising decorator: which, and whether its size is bounded."""
 
-    decorator: cst.Decorator
+    decorator: cst.Decorator | cst.Call  # the call form: `lru_cache(maxsize=None)(func)`
     name: str  # ``cache`` or ``lru_cache``
     bounded: bool
 
@@ -41,6 +41,21 @@ def memo_decorator(function: cst.FunctionDef, names: NameTracker) -> Memo | None
         if qualified == "functools.cache":
             return Memo(decorator, "cache", bounded=False)
         return Memo(decorator, "lru_cache", bounded=call is None or _lru_bounded(call))
+    return None
+
+
+def memo_call(call: cst.Call, names: NameTracker) -> Memo | None:
+    """``lru_cache(maxsize=None)(func)`` / ``cache(func)``: the call form of a
+    memo decorator, applied to the function in its first argument."""
+    if len(call.args) != 1 or call.args[0].keyword is not None:
+        return None
+    inner = call.func
+    factory = inner if isinstance(inner, cst.Call) else None
+    qualified = names.qualified_name(factory.func if factory is not None else inner)
+    if qualified == "functools.cache" and factory is None:
+        return Memo(call, "cache", bounded=False)
+    if qualified == "functools.lru_cache" and factory is not None:
+        return Memo(call, "lru_cache", bounded=_lru_bounded(factory))
     return None
 
 
@@ -135,8 +150,9 @@ class MemoCacheRule(Rule):
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
-        # (function, its memo decorator, the message examine() gave)
-        self._found: list[tuple[cst.FunctionDef, cst.Decorator, str]] = []
+        # (the names the cached function goes by, its memo decorator or call, the message examine() gave)
+        self._found: list[tuple[set[str], cst.Decorator | cst.Call, str]] = []
+        self._defined: dict[str, cst.FunctionDef] = {}  # functions by name, outside class bodies
         self._cleared: set[str] = set()  # names whose `.cache_clear` the module mentions
 
     def examine(self, function: cst.FunctionDef, memo: Memo, cls: cst.ClassDef | None) -> str | None:
@@ -148,15 +164,31 @@ class MemoCacheRule(Rule):
         if node.attr.value == "cache_clear":
             self._cleared.add((dotted_name(node.value) or "").rsplit(".", 1)[-1])
 
+    def visit_Call(self, node: cst.Call) -> None:
+        # `resolve = lru_cache(maxsize=None)(_resolve)`: the decorator applied by hand.
+        memo = memo_call(node, self.context.names)
+        wrapped = node.args[0].value if memo is not None else None
+        function = self._defined.get(wrapped.value) if isinstance(wrapped, cst.Name) else None
+        if memo is None or function is None:
+            return
+        message = self.examine(function, memo, None)
+        if message is not None:
+            parent = self.context.where.parents[-1] if self.context.where.parents else None
+            targets = [t.target for t in parent.targets] if isinstance(parent, cst.Assign) else []
+            names = {t.value for t in targets if isinstance(t, cst.Name)} | {function.name.value}
+            self._found.append((names, memo.decorator, message))
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if self.context.where.cls is None:
+            self._defined[node.name.value] = node
         memo = memo_decorator(node, self.context.names)
         if memo is None:
             return
         message = self.examine(node, memo, defining_class(self.context.where.definitions()))
         if message is not None:
-            self._found.append((node, memo.decorator, message))
+            self._found.append(({node.name.value}, memo.decorator, message))
 
     def finish(self) -> None:
-        for function, decorator, message in self._found:
-            if function.name.value not in self._cleared:
+        for names, decorator, message in self._found:
+            if not names & self._cleared:
                 self.report(decorator, message)

@@ -11,7 +11,7 @@ import libcst as cst
 
 from memlint.tree.walk import iter_nodes
 from memlint.tree.names import dotted_name
-from memlint.analysis.naming import identifiers, per_call_identifier
+from memlint.analysis.naming import identifiers, identity_identifier, per_call_identifier
 from memlint.tree.nodes import first_parameter, positional_parameters
 
 
@@ -73,6 +73,25 @@ def stores_per_call_data(node: cst.CSTNode) -> bool:
                 per_call_identifier(identifier) for identifier in identifiers(child) if identifier not in ("self", "cls")
             ):
                 return True
+    return False
+
+
+def keyed_by_identity(node: cst.CSTNode) -> bool:
+    """The growth stores a key naming who or which one a call is about:
+    ``msg["id"]``, ``properties.message_id``, ``client_ip``, ``id(obj)``.
+    A dedup set or memo keyed so gains one entry per request or object."""
+    for stored in _stored(node):
+        for child in (stored, *iter_nodes(stored, into_functions=False)):
+            if _is_id_call(child):
+                return True
+            if isinstance(child, (cst.Name, cst.Attribute)) and any(
+                identity_identifier(identifier) for identifier in identifiers(child) if identifier not in ("self", "cls")
+            ):
+                return True
+            if isinstance(child, cst.SubscriptElement) and isinstance(child.slice, cst.Index) \
+                    and isinstance(child.slice.value, cst.SimpleString) \
+                    and identity_identifier(child.slice.value.evaluated_value if isinstance(child.slice.value.evaluated_value, str) else ""):
+                return True  # `msg["id"]`
     return False
 
 

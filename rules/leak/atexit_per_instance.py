@@ -29,6 +29,13 @@ class AtexitPerInstance(Rule):
     class is not a singleton (a `Singleton` base or metaclass, or one
     instance made at module level).
 
+    A registration in code that runs once (module level, start-up code only
+    it calls, the one instance of a class that caches its instance, behind a
+    once-only flag) is not reported. A plain function registering an object
+    it creates (`conn = connect(); atexit.register(conn.close)`) is reported
+    only when the module shows it running repeatedly: called from code that
+    does not run once, or a decorator's wrapper.
+
     ## Why is this bad?
     The `atexit` registry is process-wide and only emptied at exit. Every
     registration made per object keeps that object (and everything it
@@ -72,10 +79,9 @@ class AtexitPerInstance(Rule):
     ```
 
     ## Known limitations
-    A registration that only happens once per process (a singleton's
-    `__init__`) is reported too. Plain functions registering an object they
-    create (`conn = connect(); atexit.register(conn.close)`) are not
-    reported: such factories usually run once per process.
+    A registration that only happens once per process because of how other
+    modules use the class (one instance made by another module's `main`) is
+    reported. A factory only other modules call is not.
     """
 
     code = "MEM109"
@@ -131,9 +137,13 @@ class AtexitPerInstance(Rule):
             # A bound method of the instance, or of an object made per call;
             # a class method's `cls` exists once per class.
             # A plain function registering a local object's method is as often
-            # a once-per-process factory (a pid lock, a CLI's log file): only
-            # methods, run per instance, are reported.
+            # a once-per-process factory (a pid lock, a CLI's log file): it is
+            # reported only when the module shows it running again and again
+            # (called from per-call code, or a decorator's wrapper).
             if base == instance or (instance is not None and base != receiver and self.context.names.is_local(base)):
+                return code(first)
+            if instance is None and receiver is None and self.context.names.is_local(base) \
+                    and schedule_of(self.context.module).runs_repeatedly(function):
                 return code(first)
         if instance is not None and isinstance(first, cst.Attribute) and _rooted_at(first.value, instance):
             return code(first)  # `self.conn.close`: pins the connection each instance made

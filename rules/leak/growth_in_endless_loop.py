@@ -8,6 +8,7 @@ from memlint.rules.leak._containers import AUTO_INSERTING, Event, events, lookup
 from memlint.tree.walk import iter_nodes
 from memlint.analysis.loops import is_endless, left_by_exception
 from memlint.diagnostic import Family
+from memlint.rules.leak._growth import keyed_by_identity
 from memlint.rule import FileContext, Rule
 
 _EVENT_NODES = (cst.Call, cst.Assign, cst.AnnAssign, cst.AugAssign, cst.Del, cst.Comparison, cst.Return, cst.Yield)
@@ -102,12 +103,14 @@ class GrowthInEndlessLoop(Rule):
             return  # the drain idiom: a call in the loop raises to end it
         grown: dict[str, cst.CSTNode] = {}
         safe = self._handled_elsewhere(function, containers)
+        # A map keyed by what it already holds (`old = seen.get(k)`,
+        # `if k in seen`, `seen[k]`) tracks state per key: bounded by the key
+        # space, not by the number of passes, unless the key names which message
+        # it is (`seen.add(msg["id"])`): one entry per message, forever.
+        keyed: set[str] = set()
         for child in iter_nodes(node.body, into_functions=False):
-            # A map keyed by what it already holds (`old = seen.get(k)`,
-            # `if k in seen`, `seen[k]`) tracks state per key: bounded by the
-            # key space, not by the number of passes.
             looked_up = lookups(child) if isinstance(child, (cst.Call, cst.Comparison)) else ()
-            safe.update(e.value for e in looked_up if isinstance(e, cst.Name))
+            keyed.update(e.value for e in looked_up if isinstance(e, cst.Name))
             if not isinstance(child, _EVENT_NODES):
                 continue
             for event, expr in events(child, self.context.names):
@@ -117,6 +120,7 @@ class GrowthInEndlessLoop(Rule):
                     grown.setdefault(expr.value, child)
                 elif event is Event.REBIND:
                     safe.add(expr.value)
+        safe.update(name for name in keyed if name not in grown or not keyed_by_identity(grown[name]))
         for name, site in grown.items():
             if name not in safe and site not in self._reported:
                 self._reported.add(site)

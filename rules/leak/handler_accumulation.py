@@ -219,7 +219,7 @@ class HandlerAccumulation(Rule):
                 self.report(call)
             elif returned and frame.node.name.value not in self._import_calls:
                 self.report(call)
-            elif _serves_requests(frame.node):
+            elif _serves_requests(frame.node) or schedule.runs_repeatedly(frame.node):
                 self.report(call)
 
 

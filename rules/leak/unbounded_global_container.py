@@ -12,7 +12,7 @@ from memlint.rules.leak._containers import (
 )
 from memlint.rules.leak._classes import defining_class
 from memlint.rules.leak._growth import (
-    in_decorator_factory, inheriting_classes, is_registration_api, pins_identity, stores_per_call_data,
+    in_decorator_factory, inheriting_classes, is_registration_api, keyed_by_identity, pins_identity, stores_per_call_data,
 )
 from memlint.rules.leak._once import fills_when_empty, runs_once
 from memlint.analysis.schedule import schedule_of
@@ -354,14 +354,18 @@ class UnboundedGlobalContainer(Rule):
             return False
         if runs_once(function, node, parents) or fills_when_empty(function, node, key, parents):
             return False
-        # A memo cache or a dedup set (`if k not in x: x[k] = ...`) is bounded
-        # by its key space, which only the programmer knows: opt-in.
-        if key in self._lookups.get(function, ()) and not self.option("global-container-memo-caches"):
-            return False
         # By default only growth that pins one object per call or instance
-        # (`x.append(self)`, `x[id(obj)] = obj`) is reported: registries of
-        # names, types and settings are bounded by the program, and which
-        # keys a plain `x[k] = v` sees is not known statically.
+        # (`x.append(self)`, `x[id(obj)] = obj`) or stores per-request data
+        # (`seen.add(msg["id"])`) is reported: registries of names, types and
+        # settings are bounded by the program, and which keys a plain
+        # `x[k] = v` sees is not known statically.
+        # A memo cache or a dedup set (`if k not in x: x[k] = ...`) is bounded
+        # by its key space, which only the programmer knows (opt-in), unless
+        # the key names who or which one a request is about: one entry per
+        # message id or client address is a leak; one per warning text is not.
+        if key in self._lookups.get(function, ()) and not keyed_by_identity(node) \
+                and not self.option("global-container-memo-caches"):
+            return False
         return self.option("global-container-any-growth") or pins_identity(node, chain) or stores_per_call_data(node)
 
     def _runs_at_import(self, function: cst.FunctionDef) -> bool:

@@ -16,6 +16,7 @@ import libcst as cst
 
 from memlint.tree.names import NameTracker, Scope
 from memlint.tree.nodes import first_parameter
+from memlint.tree.walk import iter_nodes
 
 Function = cst.FunctionDef
 
@@ -127,6 +128,7 @@ def resolve_callable(
     names: NameTracker,
     where: Enclosing,
     scope: Scope | None = None,
+    depth: int = 0,
 ) -> Function | None:
     """The ``def`` that calling ``expr`` runs, when it is defined in this module.
 
@@ -137,6 +139,11 @@ def resolve_callable(
         nested = _nested_def(where.functions, expr.value)
         if nested is not None:
             return nested
+        bound = _bound_once(where.functions, expr.value)
+        if bound is not None and not isinstance(bound, cst.Name) and depth < 4:
+            # `target = functools.partial(work, path)`: the callable the local holds
+            # (`f = partial(f, ...)` chains stop at a few links).
+            return resolve_callable(bound, index, names, where, scope, depth + 1)
         if names.resolve_name(expr.value, scope) is not None:
             return None  # an import or a builtin: defined in another module
         return index.functions.get(expr.value)
@@ -149,11 +156,25 @@ def resolve_callable(
         return None
     if isinstance(expr, cst.Lambda):
         if isinstance(expr.body, cst.Call):
-            return resolve_callable(expr.body.func, index, names, where, scope)
+            return resolve_callable(expr.body.func, index, names, where, scope, depth)
         return None
     if isinstance(expr, cst.Call) and expr.args and names.call_name(expr, scope) == "functools.partial":
-        return resolve_callable(expr.args[0].value, index, names, where, scope)
+        return resolve_callable(expr.args[0].value, index, names, where, scope, depth)
     return None
+
+
+def _bound_once(functions: Sequence[Function], name: str) -> cst.BaseExpression | None:
+    """The value of the one plain assignment ``name = value`` in the innermost
+    function, or None (not a local, or bound more than once)."""
+    if not functions:
+        return None
+    values = [
+        node.value
+        for node in iter_nodes(functions[-1].body, into_functions=False)
+        if isinstance(node, cst.Assign)
+        for target in node.targets if isinstance(target.target, cst.Name) and target.target.value == name
+    ]
+    return values[0] if len(values) == 1 else None
 
 
 def callable_label(expr: cst.BaseExpression) -> str:

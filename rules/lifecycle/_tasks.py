@@ -5,7 +5,7 @@ Used by MEM303 (dangling-task).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Final
 
 import libcst as cst
@@ -19,6 +19,7 @@ from memlint.rules.lifecycle._handles import (
 )
 from memlint.analysis.loops import is_endless
 from memlint.tree.names import NameTracker, dotted_name
+from memlint.tree.walk import iter_nodes
 
 TASK_FACTORIES: Final = frozenset({"asyncio.create_task", "asyncio.ensure_future", "asyncio.async"})
 # ``asyncio.get_event_loop().create_task`` and friends, as the name tracker spells them.
@@ -73,15 +74,20 @@ def in_task_group(site: Site, names: NameTracker) -> bool:
 SETUP_METHODS: Final = frozenset({"__init__", "__post_init__", "__enter__", "__aenter__", "setUp", "asyncSetUp"})
 
 
+# Builtins that only read a collection: counting, copying or testing prunes nothing.
+READING_CALLS: Final = frozenset({"len", "sum", "any", "all", "sorted", "list", "tuple", "min", "max", "print", "repr"})
+
+
 def container_leaks(site: Site, container: str, module: cst.Module, names: NameTracker) -> bool:
     """Whether tasks added to ``container`` (dotted text) pile up.
 
     True only when the collection is grown outside one-time setup and is
-    *only ever grown*: never pruned (``discard``/``remove``/``pop``/``clear``,
-    ``del``, a reset outside ``__init__``), never read (iterated to cancel,
-    gathered, copied, tested, passed on) and not self-pruning (``WeakSet``,
-    ``deque(maxlen=...)``). A collection that is read is managed by its owner
-    (service tasks cancelled on stop); unknown shapes do not leak.
+    never pruned (``discard``/``remove``/``pop``/``clear``, ``del``, a reset
+    outside ``__init__``), never handed on (aliased, passed to a call other
+    than a read such as ``len``/``sum``/``sorted``) and not self-pruning
+    (``WeakSet``, ``deque(maxlen=...)``). Reads (iterating it to count or
+    await its tasks, membership tests) prune nothing; unknown shapes do not
+    leak.
 
     ``self._tasks``: searched across the class (any receiver, by attribute
     name). A bare name: across the module when global; a local only leaks
@@ -94,8 +100,13 @@ def container_leaks(site: Site, container: str, module: cst.Module, names: NameT
         receiver, attr = container.rsplit(".", 1)
         root: cst.CSTNode = site.klass if site.klass is not None and receiver in ("self", "cls") else module
         uses = attribute_uses(root, attr)
-        if uses.methods - GROWERS or uses.deleted or uses.other or uses.handed_on:
+        # Reading the collection (iterating it, counting, testing membership)
+        # prunes nothing: only a pruning method, `del`, or a hand-off to code
+        # that may prune it (an alias, a call other than a read) manages it.
+        if uses.methods - GROWERS or uses.deleted or uses.aliased or uses.passed_to - READING_CALLS:
             return False
+        if _cancels_each(root, lambda expr: isinstance(expr, cst.Attribute) and expr.attr.value == attr):
+            return False  # long-lived service tasks, kept to be cancelled on stop
         for value, path in uses.assigned:
             where = enclosing_function(path)
             if (where is not None and where.name.value not in SETUP_METHODS) or _self_pruning(value, names):
@@ -105,7 +116,23 @@ def container_leaks(site: Site, container: str, module: cst.Module, names: NameT
         if not any(isinstance(n, cst.While) and is_endless(n) for n in site.local_path):
             return False  # a local collection: freed when the function returns
         return _only_grown(function, container, names, rebinding_prunes=False)
+    if _cancels_each(module, lambda expr: isinstance(expr, cst.Name) and expr.value == container):
+        return False
     return _only_grown(module, container, names, rebinding_prunes=True)
+
+
+def _cancels_each(root: cst.CSTNode, is_collection: Callable[[cst.BaseExpression], bool]) -> bool:
+    """A ``for task in tasks: task.cancel()`` loop over the collection: its
+    tasks are services the owner stops, not work that piles up."""
+    for loop, _ in find_paths(root, lambda n: isinstance(n, cst.For) and is_collection(n.iter)):
+        assert isinstance(loop, cst.For)
+        if isinstance(loop.target, cst.Name) and any(
+            isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "cancel"
+            and isinstance(node.func.value, cst.Name) and node.func.value.value == loop.target.value
+            for node in iter_nodes(loop.body)
+        ):
+            return True
+    return False
 
 
 def _bound_in(function: cst.FunctionDef, name: str) -> bool:
@@ -133,7 +160,11 @@ def _only_grown(root: cst.CSTNode, name: str, names: NameTracker, rebinding_prun
             if rebinding_prunes and enclosing_function(path) is not None:
                 return False  # a global reset inside a function
             continue
-        return False  # read, iterated, passed on, deleted, augmented
+        if isinstance(parent, (cst.For, cst.CompFor)) and parent.iter is node or isinstance(parent, cst.Comparison) \
+                or (isinstance(parent, cst.Arg) and isinstance(path[-2], cst.Call)
+                    and isinstance(path[-2].func, cst.Name) and path[-2].func.value in READING_CALLS):
+            continue  # read: iterated, tested, counted; nothing pruned
+        return False  # passed on, deleted, augmented
     return True
 
 

@@ -25,11 +25,11 @@ class DanglingTask(Rule):
     `loop.create_task(...)` (any receiver named like an event loop, or
     `asyncio.get_event_loop()` / `get_running_loop()`) whose result is thrown
     away or kept in a local that is never used; and tasks added to a set or
-    list (`self._tasks.add(task)`, outside `__init__`) that is only ever
-    grown: never pruned (no `add_done_callback(self._tasks.discard)`, no
+    list (`self._tasks.add(task)`, outside `__init__`) that is never pruned
+    (no `add_done_callback(self._tasks.discard)`, no
     `remove`/`discard`/`pop`/`clear`, no reset outside `__init__`) and never
-    read (a collection iterated to cancel or gather its tasks is managed by
-    its owner). Tasks created by an
+    handed to code that might prune it; iterating it, counting it or testing
+    membership prunes nothing. Tasks created by an
     `asyncio.TaskGroup` (`tg.create_task`) or inside `async with TaskGroup()`
     are not reported.
 
@@ -78,9 +78,8 @@ class DanglingTask(Rule):
     ## Known limitations
     A task handed to another function or returned is assumed to be kept.
     Only `add`/`append` growth of attributes and globals (and of locals inside
-    an endless loop) is followed; a collection that is read anywhere (even
-    only to cancel its tasks on shutdown, while finished tasks pile up until
-    then) is taken as managed.
+    an endless loop) is followed; a collection passed to any call other than
+    a builtin read (`asyncio.gather(*tasks)`, a helper) is taken as managed.
     """
 
     code = "MEM303"
