@@ -8,7 +8,8 @@ from memlint.analysis.logs import dynamic_parts, is_get_logger, looks_per_call, 
 from memlint.analysis.schedule import schedule_of
 from memlint.diagnostic import Family
 from memlint.options import Option, parse_bool
-from memlint.rule import Rule
+from memlint.rule import FileContext, Rule
+from memlint.tree.walk import iter_nodes
 
 
 class DynamicLoggerName(Rule):
@@ -84,6 +85,10 @@ class DynamicLoggerName(Rule):
     ),)
     seed = "a logger made for every request, object or connection, kept forever by the logging module"
 
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self._constants: frozenset[str] | None = None  # class constants of the module, on first need
+
     def visit_Call(self, node: cst.Call) -> None:
         # Inside a def (classes in a def too): module-level code and class bodies run once.
         if self.context.where.function is None:
@@ -102,9 +107,41 @@ class DynamicLoggerName(Rule):
             return
         if not parts or not (self.option("logger-name-any-variable") or any(looks_per_call(p) for p in parts)):
             return
+        if all(self._class_constant(part) for part in parts):
+            return  # `self.key` set only in class bodies: one name per class, a bounded set
         if schedule_of(self.context.module).runs_once(self.context.where.function):
             return  # start-up code: as many loggers as times it runs, once
         self.report(node, message)
+
+    def _class_constant(self, part: cst.BaseExpression) -> bool:
+        """``self.key`` / ``cls.key`` where ``key`` is a class constant of the module."""
+        if not (isinstance(part, cst.Attribute) and isinstance(part.value, cst.Name)
+                and part.value.value in ("self", "cls")):
+            return False
+        if self._constants is None:
+            self._constants = _class_constants(self.context.module)
+        return part.attr.value in self._constants
+
+
+def _class_constants(module: cst.Module) -> frozenset[str]:
+    """Attribute names bound in class bodies of the module (``key = "disk"``,
+    ``key: str = "dummy"``) and never assigned through an attribute anywhere
+    (``self.key = ...``): fixed per class."""
+    in_bodies: set[str] = set()
+    assigned: set[str] = set()
+    for node in iter_nodes(module):
+        if isinstance(node, cst.ClassDef) and isinstance(node.body, cst.IndentedBlock):
+            for statement in node.body.body:
+                if isinstance(statement, cst.SimpleStatementLine):
+                    for small in statement.body:
+                        targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else \
+                            [small.target] if isinstance(small, cst.AnnAssign) and small.value is not None else []
+                        in_bodies.update(t.value for t in targets if isinstance(t, cst.Name))
+        elif isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign)):
+            target = node.target
+            if isinstance(target, cst.Attribute):
+                assigned.add(target.attr.value)
+    return frozenset(in_bodies - assigned)
 
 
 def _argument(call: cst.Call, keyword: str) -> cst.BaseExpression | None:
