@@ -41,9 +41,9 @@ class ThreadNeverStops(Rule):
     is dropped, or kept in `self.<attr>` that is never joined; not when it is
     joined, handed on (returned, passed, copied out), or a process-wide
     singleton (started at module level or by `main()`, kept in a global or
-    on the class). A `Thread` subclass is reported at its endless `run`
-    loop unless every instance made in the module is such a singleton or
-    joined.
+    on the class). A `Thread` subclass with an endless `run` is reported
+    where the module starts an instance that is not such a singleton nor
+    joined, or at the loop itself when the module starts none.
 
     ## Why is this bad?
     A thread that can never finish keeps its stack and everything its frames
@@ -186,10 +186,17 @@ class ThreadNeverStops(Rule):
             if loop is None or id(loop) in reported:
                 continue
             made = [site for site in instances if site.node.func.value == name]  # type: ignore[attr-defined]
-            if made and all(self._unjoined(site) is None for site in made):
-                continue  # every instance in this module is a singleton or joined
             reported.add(id(loop))
-            self.report(loop, self.message.format(target=f"{name}.run", how=""))
+            if not made:
+                # Started elsewhere: the endless `run` is the defect to point at.
+                self.report(loop, self.message.format(target=f"{name}.run", how=""))
+                continue
+            # Point at each instance started here and never stopped, as for a
+            # `Thread(target=...)`: singletons and joined instances are fine.
+            for site in made:
+                how = self._unjoined(site)
+                if how is not None:
+                    self.report(site.node, self.message.format(target=f"{name}.run", how=how))
 
 
 def _target_argument(call: cst.Call) -> cst.BaseExpression | None:

@@ -22,8 +22,10 @@ from memlint.rules.lifecycle._timers import (
     is_scheduler_call,
     rearm_path,
 )
+from memlint.analysis.schedule import schedule_of
 from memlint.diagnostic import Family
 from memlint.rule import FileContext, Rule
+from memlint.tree.walk import iter_nodes
 
 # Reading when a handle fires, or whether it was cancelled, keeps nothing.
 _NEUTRAL = NEUTRAL_USES | {"when", "cancelled"}
@@ -38,7 +40,10 @@ class TimerNeverCancelled(Rule):
     the new handle is dropped (discarded, or kept in a local that is only
     started, printed or logged) or kept in an attribute that is never
     cancelled (`cancel()`, `remove_timeout(...)`); a `threading.Timer`
-    started inside a loop whose handle is dropped; and a `threading.Timer`
+    started inside a loop whose handle is dropped, or in a function that
+    runs on every request or message (a handler signature, a callback handed
+    on, a decorator's wrapper) whose handle is dropped while nothing in the
+    module cancels any timer; and a `threading.Timer`
     that a method other than the constructor stores in an attribute of its
     class that nothing in the class ever cancels, so that each call replaces
     a timer still running.
@@ -105,12 +110,18 @@ class TimerNeverCancelled(Rule):
         "cancelled: each call leaves the previous timer running; `cancel()` the previous timer before "
         "starting a new one, and on shutdown"
     )
+    per_call_message = (
+        "`threading.Timer` started on every call of `{function}` with its handle dropped, and nothing in the "
+        "module cancels a timer: one waiting thread per call that nothing can stop; keep the handle and "
+        "`cancel()` it when the work is done and on shutdown"
+    )
     triggers = ("Timer", "call_later", "call_at")
     seed = "a periodic timer that is never stopped"
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         self._sites: list[Site] = []  # Timer(...) and call_later(...) calls, in source order
+        self._cancels: bool | None = None  # whether the module cancels anything, on first need
 
     def visit_Call(self, node: cst.Call) -> None:
         if is_scheduler_call(node) or self.context.names.call_name(node) == TIMER:
@@ -148,6 +159,18 @@ class TimerNeverCancelled(Rule):
             self.report(call, self.loop_message)
         elif is_timer and self._replaced_per_call(site, fate.fate, fate.name):
             self.report(call, self.replaced_message.format(receiver=fate.receiver, name=fate.name))
+        elif is_timer and fate.fate is Fate.DROPPED and not self._cancels_anything() \
+                and schedule_of(self.context.module).runs_repeatedly(site.function):
+            self.report(call, self.per_call_message.format(function=site.function.name.value))
+
+    def _cancels_anything(self) -> bool:
+        """Whether the module cancels any timer at all (``.cancel()`` anywhere):
+        a handle reaching it through a path not followed here may be the one."""
+        if self._cancels is None:
+            self._cancels = any(
+                isinstance(node, cst.Attribute) and node.attr.value == "cancel" for node in iter_nodes(self.context.module)
+            )
+        return self._cancels
 
     def _replaced_per_call(self, site: Site, fate: Fate, name: str | None) -> bool:
         """A timer stored in an attribute by a method that runs per call (not
