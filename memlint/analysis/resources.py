@@ -80,6 +80,13 @@ _POPEN = ResourceKind(
     "use `with subprocess.Popen(...) as p:` or call `p.communicate()`",
     verb="waited", consequence="the child becomes a zombie and its pipes stay open",
 )
+# asyncio's Process is not a context manager: only awaiting `wait()` or
+# `communicate()` reaps the child (asyncio/subprocess.py).
+_ASYNC_PROCESS = ResourceKind(
+    "MEM203", "asyncio subprocess", frozenset({"wait", "communicate"}),
+    "`await proc.wait()` (or `proc.communicate()`) on every path, in a `finally` if it may be cancelled",
+    verb="waited", consequence="the child becomes a zombie and its pipes stay open",
+)
 _EXECUTOR = ResourceKind(
     "MEM204", "executor", frozenset({"shutdown"}),
     "use `with ThreadPoolExecutor() as pool:` or call `pool.shutdown()`",
@@ -148,6 +155,10 @@ CONNECTIONS: Final[dict[str, ResourceKind]] = {
 
 PROCESSES: Final[dict[str, ResourceKind]] = {
     "subprocess.Popen": _POPEN,
+    "asyncio.create_subprocess_exec": _ASYNC_PROCESS,
+    "asyncio.create_subprocess_shell": _ASYNC_PROCESS,
+    "asyncio.subprocess.create_subprocess_exec": _ASYNC_PROCESS,
+    "asyncio.subprocess.create_subprocess_shell": _ASYNC_PROCESS,
 }
 
 EXECUTORS: Final[dict[str, ResourceKind]] = {

@@ -16,15 +16,31 @@ from memlint.tree.nodes import first_parameter, positional_parameters
 
 
 def in_decorator_factory(chain: tuple[cst.FunctionDef, ...]) -> bool:
-    """``def factory(...): def decorator(func): ...; return decorator``:
-    the inner one-argument function runs when something is decorated."""
-    for outer, inner in zip(chain, chain[1:]):
-        if len(positional_parameters(inner)) == 1 and any(
-            isinstance(node, cst.Return) and isinstance(node.value, cst.Name) and node.value.value == inner.name.value
-            for node in iter_nodes(outer.body, into_functions=False)
-        ):
-            return True
-    return False
+    """``def factory(...): def decorator(func): ...; return decorator``: the
+    growth is in the inner one-argument function, which runs when something
+    is decorated. Not in a function nested deeper (the wrapper the decorator
+    returns runs on every call of what it decorates)."""
+    if len(chain) < 2:
+        return False
+    outer, inner = chain[-2], chain[-1]
+    if not (len(positional_parameters(inner)) == 1 and _returns_function(outer, inner)):
+        return False
+    if len(chain) >= 3 and _returns_function(chain[-3], outer):
+        return False  # factory -> decorator -> wrapper: the growth is in the wrapper
+    # A wrapper calls the function it wraps (a parameter of the outer function);
+    # a decorator registers or returns the function it is given.
+    wrapped = {param.name.value for param in positional_parameters(outer)}
+    return not any(
+        isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in wrapped
+        for node in iter_nodes(inner.body, into_functions=False)
+    )
+
+
+def _returns_function(outer: cst.FunctionDef, inner: cst.FunctionDef) -> bool:
+    return any(
+        isinstance(node, cst.Return) and isinstance(node.value, cst.Name) and node.value.value == inner.name.value
+        for node in iter_nodes(outer.body, into_functions=False)
+    )
 
 
 def pins_identity(node: cst.CSTNode, chain: tuple[cst.FunctionDef, ...]) -> bool:

@@ -21,7 +21,8 @@ class AtexitPerInstance(Rule):
     ## What it does
     Reports, inside an instance method, `atexit.register(self.close)`,
     `atexit.register(conn.close)` for an object made in the method,
-    `atexit.register(cleanup, self)`, a `partial` or a lambda using `self`,
+    `atexit.register(cleanup, self)`, a `partial` of a bound method or a
+    lambda using `self`, an object a class method makes (`obj = cls(...)`),
     unless the module takes that callback back (`atexit.unregister(self.close)`,
     matched as spelt; an unregister of a callback it cannot name silences
     the file), no once-only flag
@@ -145,6 +146,8 @@ class AtexitPerInstance(Rule):
             if instance is None and receiver is None and self.context.names.is_local(base) \
                     and schedule_of(self.context.module).runs_repeatedly(function):
                 return code(first)
+            if kind is MethodKind.CLASS and base != receiver and self.context.names.is_local(base):
+                return code(first)  # a class method making instances: one registration per instance
         if instance is not None and isinstance(first, cst.Attribute) and _rooted_at(first.value, instance):
             return code(first)  # `self.conn.close`: pins the connection each instance made
         if instance is None:
@@ -155,6 +158,9 @@ class AtexitPerInstance(Rule):
             return code(first)
         if isinstance(first, cst.Call) and _mentions_bare(first, instance):
             return code(first)
+        if isinstance(first, cst.Call) and self.context.names.call_name(first) == "functools.partial" and first.args \
+                and isinstance(first.args[0].value, cst.Attribute) and _rooted_at(first.args[0].value, instance):
+            return code(first)  # `partial(self.close, True)` holds the bound method, and so `self`
         if any(_mentions_bare(arg.value, instance) for arg in call.args[1:]):
             return instance
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from memlint.rules.leak._containers import AUTO_INSERTING, Event, events, lookups, new_container
+from memlint.tree.nodes import first_parameter
 from memlint.tree.walk import iter_nodes
 from memlint.analysis.loops import is_endless, left_by_exception
 from memlint.diagnostic import Family
@@ -22,7 +23,10 @@ class GrowthInEndlessLoop(Rule):
     `while True:` loop that nothing leaves (no `break`, `return`, `raise` or
     `sys.exit`), when the loop grows it and nothing in the function removes
     entries, rebinds it inside the loop, checks its `len()` or hands it to
-    other code.
+    other code. The same for a container on the instance
+    (`self._threads.append(t)` in a method's `while True:`) that the class
+    creates unbounded and never shrinks, rebinds after `__init__`, bounds or
+    hands on.
 
     ## Why is this bad?
     A service loop runs for the life of the process. A container that gains
@@ -97,10 +101,11 @@ class GrowthInEndlessLoop(Rule):
     def visit_While(self, node: cst.While) -> None:
         function = self._frame()
         containers = self._containers.get(function)
-        if not containers or not is_endless(node):
+        if not is_endless(node) or left_by_exception(function, node):
+            return  # ends, or the drain idiom: a call in the loop raises to end it
+        self._check_attributes(node)
+        if not containers:
             return
-        if left_by_exception(function, node):
-            return  # the drain idiom: a call in the loop raises to end it
         grown: dict[str, cst.CSTNode] = {}
         safe = self._handled_elsewhere(function, containers)
         # A map keyed by what it already holds (`old = seen.get(k)`,
@@ -126,6 +131,59 @@ class GrowthInEndlessLoop(Rule):
                 self._reported.add(site)
                 self.report(site, self.message.format(name=name))
 
+    def _check_attributes(self, loop: cst.While) -> None:
+        """``self._threads.append(t)`` in a method's endless loop: reported when
+        the class creates the attribute as an unbounded container and never
+        shrinks it, rebinds it outside ``__init__``, checks its ``len()`` or
+        hands it to other code."""
+        cls, function = self.context.where.cls, self.context.where.function
+        receiver = first_parameter(function) if function is not None and cls is not None else None
+        if receiver is None or cls is None:
+            return
+        grown: dict[str, cst.CSTNode] = {}
+        for child in iter_nodes(loop.body, into_functions=False):
+            if isinstance(child, _EVENT_NODES):
+                for event, expr in events(child, self.context.names):
+                    name = _attribute_of(expr, receiver)
+                    if name is not None and event is Event.GROW:
+                        grown.setdefault(name, child)
+        if not grown:
+            return
+        created, safe = self._class_attributes(cls)
+        for name, site in grown.items():
+            if name in created and name not in safe and site not in self._reported:
+                self._reported.add(site)
+                self.report(site, self.message.format(name=f"{receiver}.{name}"))
+
+    def _class_attributes(self, cls: cst.ClassDef) -> tuple[set[str], set[str]]:
+        """Attributes the class creates as unbounded containers (in any method,
+        on its first parameter), and those it shrinks, bounds, hands on or
+        rebinds outside ``__init__``."""
+        created: set[str] = set()
+        safe: set[str] = set()
+        for method in iter_nodes(cls.body):
+            if not isinstance(method, cst.FunctionDef):
+                continue
+            receiver = first_parameter(method)
+            if receiver is None:
+                continue
+            for child in iter_nodes(method.body):
+                if isinstance(child, cst.Assign):
+                    for target in child.targets:
+                        name = _attribute_of(target.target, receiver)
+                        if name is None:
+                            continue
+                        if new_container(child.value, self.context.names) is not None:
+                            created.add(name)
+                        if method.name.value != "__init__" or new_container(child.value, self.context.names) is None:
+                            safe.add(name)  # replaced later, or made bounded
+                if isinstance(child, _EVENT_NODES):
+                    for event, expr in events(child, self.context.names):
+                        name = _attribute_of(expr, receiver)
+                        if name is not None and event in (Event.SHRINK, Event.BOUND, Event.ESCAPE):
+                            safe.add(name)
+        return created, safe
+
     def _handled_elsewhere(self, function: cst.FunctionDef | cst.Module, containers: dict[str, str]) -> set[str]:
         """Containers the function shrinks, bounds or hands to other code anywhere."""
         safe: set[str] = set()
@@ -137,3 +195,10 @@ class GrowthInEndlessLoop(Rule):
                     ):
                         safe.add(expr.value)
         return safe
+
+
+def _attribute_of(expr: cst.BaseExpression, receiver: str) -> str | None:
+    """``name`` for ``<receiver>.name``, else None."""
+    if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == receiver:
+        return expr.attr.value
+    return None

@@ -16,6 +16,9 @@ class ProcessNotWaited(ResourceRule):
     `with` item and neither `wait()`, `communicate()` nor `poll()` is called
     on it before it is dropped, re-bound or the function returns. `kill()` or
     `terminate()` alone does not reap: they must be followed by `wait()`.
+    The same for `await asyncio.create_subprocess_exec(...)` and
+    `create_subprocess_shell(...)`, whose process is reaped only by
+    `wait()` or `communicate()` (it is not a context manager).
 
     A process returned to the caller, stored on an object or in a container,
     or handed to another call is someone else's to wait for.
