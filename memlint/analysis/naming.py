@@ -42,7 +42,7 @@ def identifiers(expr: cst.BaseExpression) -> list[str]:
 # content may be bounded by the program's own messages (a warn-once set).
 IDENTITY_WORDS: Final = frozenset({
     "id", "ids", "uuid", "guid", "ident", "token", "session", "sid", "user", "username", "client", "conn",
-    "connection", "addr", "address", "ip", "peer", "tenant", "account", "email", "instance", "obj",
+    "connection", "addr", "address", "ip", "peer", "tenant", "account", "email",
 })
 
 
@@ -51,3 +51,15 @@ def identity_identifier(identifier: str) -> bool:
     IDENTITY_WORDS, or a word ending in ``id`` (``jobid``)."""
     words = [w for w in identifier.lower().split("_") if w]
     return any(w in IDENTITY_WORDS or (w.endswith("id") and len(w) > 3) for w in words)
+
+
+# Parameter words of a handler: a function given one request, message, event
+# or connection runs once per request, message, event or connection.
+HANDLER_WORDS: Final = frozenset({
+    "request", "req", "message", "msg", "event", "conn", "connection", "environ", "payload",
+})
+
+
+def handler_parameter(identifier: str) -> bool:
+    """``request``, ``raw_msg``, ``conn``: an ``_``-separated word in HANDLER_WORDS."""
+    return any(word in HANDLER_WORDS for word in identifier.lower().split("_"))

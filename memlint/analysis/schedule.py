@@ -46,7 +46,7 @@ from typing import Final
 
 import libcst as cst
 
-from memlint.analysis.naming import per_call_identifier
+from memlint.analysis.naming import handler_parameter
 from memlint.tree.nodes import first_parameter, parameters
 from memlint.tree.walk import children, iter_nodes
 
@@ -124,8 +124,9 @@ class Schedule:
           (``def timed(fn): def wrapper(...): ...; return wrapper``), run on
           every call of what it wraps, or a lambda;
         - it is handed to a call as a callback (``bus.subscribe(on_message)``);
-        - it takes per-call data (``def handle(request)``, ``on_message(msg)``:
-          a handler signature, by the names of its parameters);
+        - it is given one request, message, event or connection (``def
+          handle(request)``, ``on_message(msg)``: a handler signature, by the
+          names of its parameters);
         - it is called inside a loop, or by a function that runs repeatedly.
 
         False for a function that runs once, and for one whose callers are
@@ -140,8 +141,7 @@ class Schedule:
         info = self._functions.get(function)
         if info is None or function in self._once:
             return False
-        if any(per_call_identifier(param.name.value) for param in parameters(function.params)
-               if param.name.value not in ("self", "cls")):
+        if any(handler_parameter(param.name.value) for param in parameters(function.params)):
             return True
         for reference in info.references:
             if reference.use is Use.RETURNED and not self._once_use(reference):

@@ -93,11 +93,13 @@ def stores_per_call_data(node: cst.CSTNode) -> bool:
 
 
 def keyed_by_identity(node: cst.CSTNode) -> bool:
-    """The growth stores a key naming who or which one a call is about:
-    ``msg["id"]``, ``properties.message_id``, ``client_ip``, ``id(obj)``.
-    A dedup set or memo keyed so gains one entry per request or object."""
-    for stored in _stored(node):
-        for child in (stored, *iter_nodes(stored, into_functions=False)):
+    """The growth's key names who or which one a call is about: ``msg["id"]``,
+    ``properties.message_id``, ``client_ip``, ``id(obj)``. A dedup set or a
+    state table keyed so gains one entry per request or object. Only the key
+    counts (``seen.add(k)``, ``x[k] = v``, ``x.setdefault(k, d)``), not the
+    value stored under it."""
+    for key in _keys(node):
+        for child in (key, *iter_nodes(key, into_functions=False)):
             if _is_id_call(child):
                 return True
             if isinstance(child, (cst.Name, cst.Attribute)) and any(
@@ -105,10 +107,61 @@ def keyed_by_identity(node: cst.CSTNode) -> bool:
             ):
                 return True
             if isinstance(child, cst.SubscriptElement) and isinstance(child.slice, cst.Index) \
-                    and isinstance(child.slice.value, cst.SimpleString) \
-                    and identity_identifier(child.slice.value.evaluated_value if isinstance(child.slice.value.evaluated_value, str) else ""):
-                return True  # `msg["id"]`
+                    and isinstance(child.slice.value, cst.SimpleString):
+                text = child.slice.value.evaluated_value
+                if isinstance(text, str) and identity_identifier(text):
+                    return True  # `msg["id"]`
     return False
+
+
+def _keys(node: cst.CSTNode) -> list[cst.BaseExpression]:
+    """The keys a growth statement adds: the item of ``add``/``append``, the
+    first argument of ``setdefault``, the subscript of ``x[k] = v``."""
+    if isinstance(node, cst.Call):
+        return [node.args[0].value] if node.args else []
+    targets: list[cst.BaseExpression] = []
+    if isinstance(node, cst.Assign):
+        targets = [t.target for t in node.targets]
+    elif isinstance(node, (cst.AnnAssign, cst.AugAssign)):
+        targets = [node.target]
+    return [
+        element.slice.value for target in targets if isinstance(target, cst.Subscript)
+        for element in target.slice if isinstance(element.slice, cst.Index)
+    ]
+
+
+def returns_stored(function: cst.FunctionDef, node: cst.CSTNode, container: str) -> bool:
+    """A get-or-create memo: the function returns what it stores (``return
+    cache[k]``, or the value it just stored: ``cache[k] = v = make(k); return
+    v``). Its size is its key space, like any cache; a dedup set or a state
+    table records an event and returns nothing of it."""
+    stored: set[str] = set()
+    if isinstance(node, cst.Assign):
+        stored = {t.target.value for t in node.targets if isinstance(t.target, cst.Name)}
+        if isinstance(node.value, cst.Name):
+            stored.add(node.value.value)
+        elif isinstance(node.value, cst.Await) and isinstance(node.value.expression, cst.Name):
+            stored.add(node.value.expression.value)
+    for child in iter_nodes(function.body, into_functions=False):
+        if not isinstance(child, cst.Return) or child.value is None:
+            continue
+        value = child.value.expression if isinstance(child.value, cst.Await) else child.value
+        if any(isinstance(n, cst.Name) and n.value in stored for n in iter_nodes(value, include_self=True)):
+            return True  # `return v`, `return cast(T, v)`
+        while isinstance(value, cst.Subscript):
+            value = value.value
+            if _same_container(value, container):
+                return True
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) \
+                and value.func.attr.value in ("get", "setdefault") and _same_container(value.func.value, container):
+            return True
+    return False
+
+
+def _same_container(expr: cst.BaseExpression, container: str) -> bool:
+    """``cache``, ``self.cache`` or ``Cls.cache`` for the container ``cache``."""
+    name = dotted_name(expr)
+    return name is not None and name.rsplit(".", 1)[-1] == container.rsplit(".", 1)[-1]
 
 
 def _is_id_call(node: cst.CSTNode) -> bool:

@@ -12,7 +12,8 @@ from memlint.rules.leak._containers import (
 )
 from memlint.rules.leak._classes import defining_class
 from memlint.rules.leak._growth import (
-    in_decorator_factory, inheriting_classes, is_registration_api, keyed_by_identity, pins_identity, stores_per_call_data,
+    in_decorator_factory, inheriting_classes, is_registration_api, keyed_by_identity, pins_identity, returns_stored,
+    stores_per_call_data,
 )
 from memlint.rules.leak._once import fills_when_empty, runs_once
 from memlint.analysis.schedule import schedule_of
@@ -148,6 +149,12 @@ class UnboundedGlobalContainer(Rule):
       only the programmer knows.
 
     ## Known limitations
+    Opt-in: on the ecosystem check's fresh test set it was right 2 in 15 at
+    first look (docs/ecosystem.md). Whether growth repeats per request, and
+    how many keys or instances there are, is mostly decided in other modules
+    (a singleton made by `main`, keys from configuration), which a one-module
+    analysis cannot see. Enable it (`--select MEM101` or `extend-select`)
+    to review a service's long-lived state.
     Only the module itself is read: a container shrunk from another module
     is reported, and one grown from another module is not. Functions whose
     names say they register (`register`, `add`, `install`, `set`, `load`,
@@ -155,6 +162,7 @@ class UnboundedGlobalContainer(Rule):
     """
 
     code = "MEM101"
+    default = False
     name = "unbounded-global-container"
     family = Family.LEAK
     message = (
@@ -363,8 +371,10 @@ class UnboundedGlobalContainer(Rule):
         # by its key space, which only the programmer knows (opt-in), unless
         # the key names who or which one a request is about: one entry per
         # message id or client address is a leak; one per warning text is not.
-        if key in self._lookups.get(function, ()) and not keyed_by_identity(node) \
-                and not self.option("global-container-memo-caches"):
+        # A get-or-create memo (`return cache[k]`) is a cache whatever its key.
+        if key in self._lookups.get(function, ()) and not self.option("global-container-memo-caches") and (
+            not keyed_by_identity(node) or returns_stored(function, node, self._containers[key].name)
+        ):
             return False
         return self.option("global-container-any-growth") or pins_identity(node, chain) or stores_per_call_data(node)
 
