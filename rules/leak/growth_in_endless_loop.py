@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from memlint.rules.leak._containers import AUTO_INSERTING, Event, events, lookups, new_container
+from memlint.rules.leak._containers import AUTO_INSERTING, SHRINK_METHODS, Event, events, lookups, new_container
 from memlint.tree.nodes import first_parameter
 from memlint.tree.walk import iter_nodes
 from memlint.analysis.loops import is_endless, left_by_exception
@@ -26,7 +26,8 @@ class GrowthInEndlessLoop(Rule):
     other code. The same for a container on the instance
     (`self._threads.append(t)` in a method's `while True:`) that the class
     creates unbounded and never shrinks, rebinds after `__init__`, bounds or
-    hands on.
+    hands on, unless the loop is a generator fed by `yield` (it lasts as long
+    as the stream its caller sends).
 
     ## Why is this bad?
     A service loop runs for the life of the process. A container that gains
@@ -140,6 +141,11 @@ class GrowthInEndlessLoop(Rule):
         receiver = first_parameter(function) if function is not None and cls is not None else None
         if receiver is None or cls is None:
             return
+        if any(isinstance(child, cst.Yield) for child in iter_nodes(loop.body, into_functions=False)):
+            # A consumer fed one item per `yield` (`_, line = yield`) runs as long
+            # as the stream its caller sends, and stops when the caller closes
+            # it: the object keeps what one stream gave it, not growth forever.
+            return
         grown: dict[str, cst.CSTNode] = {}
         for child in iter_nodes(loop.body, into_functions=False):
             if isinstance(child, _EVENT_NODES):
@@ -177,6 +183,11 @@ class GrowthInEndlessLoop(Rule):
                             created.add(name)
                         if method.name.value != "__init__" or new_container(child.value, self.context.names) is None:
                             safe.add(name)  # replaced later, or made bounded
+                if isinstance(child, cst.Attribute) and child.attr.value in SHRINK_METHODS:
+                    # `task.add_done_callback(self._tasks.remove)`: a shrink, called later.
+                    name = _attribute_of(child.value, receiver)
+                    if name is not None:
+                        safe.add(name)
                 if isinstance(child, _EVENT_NODES):
                     for event, expr in events(child, self.context.names):
                         name = _attribute_of(expr, receiver)
