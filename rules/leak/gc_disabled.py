@@ -24,6 +24,10 @@ class GcDisabled(Rule):
     excused when another method of the same class (for a method) or
     module-level function (for a function) enables the collector: an
     `__enter__`/`__exit__` or `setUpModule`/`tearDownModule` pair counts.
+    A module that runs `gc.collect()` on its own schedule (in a loop, or
+    handed to a scheduler such as `LoopingCall(gc.collect)`) manages the
+    collector by hand and is not reported; one `gc.collect()` in a
+    `stop()` does not.
 
     ## Why is this bad?
     With the cyclic collector off, every reference cycle (objects pointing
@@ -77,6 +81,8 @@ class GcDisabled(Rule):
         # (None: module-level and nested functions).
         self._enabling: dict[cst.ClassDef | None, set[cst.FunctionDef]] = {}
         self._saved_states: set[str] = set()  # names holding `gc.isenabled()`
+        # `gc.collect` mentioned anywhere: the program collects cycles itself.
+        self._collects_by_hand = False
 
     def _scope(self) -> tuple[cst.CSTNode, cst.ClassDef | None]:
         """The innermost def or class (else the module), and its class: the
@@ -99,10 +105,26 @@ class GcDisabled(Rule):
         # other functions of the module: `__enter__`/`__exit__`, `start`/`stop`,
         # `setUpModule`/`tearDownModule`, `addCleanup(gc.enable)`.
         # Methods pair within their class, module functions with module functions.
+        if node.attr.value == "collect" and self.context.names.qualified_name(node) == "gc.collect" \
+                and self._on_a_schedule(node):
+            self._collects_by_hand = True
         if node.attr.value == "enable" and self.context.names.qualified_name(node) == "gc.enable":
             scope, owner = self._scope()
             if isinstance(scope, cst.FunctionDef):
                 self._enabling.setdefault(owner, set()).add(scope)
+
+    def _on_a_schedule(self, collect: cst.Attribute) -> bool:
+        """``gc.collect`` handed to a scheduler (``LoopingCall(gc.collect)``) or
+        called in a loop: the program runs the collector on its own schedule."""
+        parents = self.context.where.parents
+        if not (parents and isinstance(parents[-1], cst.Call) and parents[-1].func is collect):
+            return True  # not called here: handed on, to be called later
+        for node in reversed(parents):
+            if isinstance(node, (cst.For, cst.While)):
+                return True
+            if isinstance(node, (cst.FunctionDef, cst.Lambda)):
+                return False
+        return False
 
     def visit_Assign(self, node: cst.Assign) -> None:
         # `enabled = gc.isenabled()`: a later `if not enabled: gc.disable()`
@@ -111,6 +133,8 @@ class GcDisabled(Rule):
             self._saved_states.update(t.target.value for t in node.targets if isinstance(t.target, cst.Name))
 
     def finish(self) -> None:
+        if self._collects_by_hand:
+            return  # the collector is off so that the program runs it when it chooses
         for call, parents, scope, owner in self._disables:
             if isinstance(scope, cst.FunctionDef) and (
                 self._paired(scope, owner, call, parents) or _named_for_it(scope.name.value)
