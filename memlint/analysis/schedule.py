@@ -48,7 +48,7 @@ import libcst as cst
 
 from memlint.analysis.naming import handler_parameter
 from memlint.tree.nodes import first_parameter, parameters
-from memlint.tree.walk import children, iter_nodes
+from memlint.tree.walk import child_nodes as children, iter_nodes
 
 # Run by Python when a class statement runs, once per class.
 _CLASS_CREATION_HOOKS: Final = frozenset({"__init_subclass__", "__set_name__"})

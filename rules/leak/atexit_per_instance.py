@@ -192,14 +192,17 @@ class AtexitPerInstance(Rule):
     def finish(self) -> None:
         if None in self._unregistered:
             return  # `atexit.unregister(callback)` with a callback from elsewhere: may be any of them
-        schedule = schedule_of(self.context.module)
         for call, parents, function, what, cls in self._found:
             if self._trailing(call.args[0].value) in self._unregistered:
                 continue  # taken back in the close path
-            if schedule.runs_once(function) or runs_once(function, call, parents) or any(
+            if runs_once(function, call, parents) or any(
                 isinstance(node, cst.Global) for node in iter_nodes(function.body, into_functions=False)
             ):
-                continue  # start-up code, or behind a once-only flag
+                continue  # behind a once-only flag
+            # Asked last: the schedule reads the whole module.
+            schedule = schedule_of(self.context.module)
+            if schedule.runs_once(function):
+                continue  # start-up code
             if cls is not None and schedule.single_instance(cls) and runs_once(function, call, parents, per_instance=True):
                 continue  # once per instance, and there is one instance
             self.report(call, self.message.format(what=what))

@@ -208,8 +208,8 @@ class HandlerAccumulation(Rule):
         return not call.args or not per_call_parts(call.args[0].value)
 
     def finish(self) -> None:
-        schedule = schedule_of(self.context.module)
         for call, frame, returned in self._candidates:
+            schedule = schedule_of(self.context.module)  # computed once per module, when there is a candidate
             if schedule.runs_once(frame.node):
                 continue  # start-up code
             if frame.owner is not None and schedule.single_instance(frame.owner) \

@@ -356,8 +356,6 @@ class UnboundedGlobalContainer(Rule):
     def _per_call(self, key: str, node: cst.CSTNode, chain: tuple[cst.FunctionDef, ...], parents: Path) -> bool:
         """Whether a growth site may run again and again after import."""
         function = chain[-1]
-        if schedule_of(self.context.module).runs_once(function):
-            return False  # reached only from import or start-up code: registration
         if any(self._runs_at_import(f) for f in chain) or in_decorator_factory(chain) or is_registration_api(function):
             return False
         if runs_once(function, node, parents) or fills_when_empty(function, node, key, parents):
@@ -376,7 +374,10 @@ class UnboundedGlobalContainer(Rule):
             not keyed_by_identity(node) or returns_stored(function, node, self._containers[key].name)
         ):
             return False
-        return self.option("global-container-any-growth") or pins_identity(node, chain) or stores_per_call_data(node)
+        if not (self.option("global-container-any-growth") or pins_identity(node, chain) or stores_per_call_data(node)):
+            return False
+        # Asked last: the schedule reads the whole module, and most files never need it.
+        return not schedule_of(self.context.module).runs_once(function)  # start-up code registers
 
     def _runs_at_import(self, function: cst.FunctionDef) -> bool:
         """Decorators (and functions returning what they receive) fill
